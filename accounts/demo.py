@@ -1,0 +1,85 @@
+"""A demo county with one login per role. Idempotent: reruns add what is missing only."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from .choices import Role, UnitKind
+from .models import OrgUnit, User
+from .services import org_unit_create, role_grant
+
+COUNTY = ("341122", "清河县")
+# Departments sit directly under the county; the petition bureau registers cases.
+DEPARTMENTS = (
+    ("341122-D00", "县信访局"),
+    ("341122-D01", "县人力资源和社会保障局"),
+    ("341122-D02", "县自然资源局"),
+    ("341122-D03", "县住房和城乡建设局"),
+    ("341122-D04", "县生态环境局"),
+    ("341122-D05", "县市场监督管理局"),
+)
+# (code, name, kind, villages); each village gets two grids.
+TOWNSHIPS = (
+    ("341122100", "城关镇", UnitKind.TOWNSHIP, ("东关社区", "西关社区", "柳树村")),
+    ("341122101", "河口镇", UnitKind.TOWNSHIP, ("河口村", "杨庄村", "新集村")),
+    ("341122102", "东湖街道", UnitKind.STREET, ("东湖社区", "湖滨社区")),
+    ("341122200", "桃源乡", UnitKind.TOWNSHIP, ("桃源村", "石桥村")),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    name: str
+    roles: tuple[tuple[Role, str], ...]  # (role, unit code)
+
+
+LOGINS = (
+    DemoLogin("clerk", "李接待", ((Role.CLERK, "341122-D00"),)),
+    DemoLogin("handler", "王办理", ((Role.HANDLER, "341122100"),)),
+    DemoLogin("head", "赵主任", ((Role.UNIT_HEAD, "341122100"),)),
+    DemoLogin("leader", "陈副县长", ((Role.LEADER, "341122100"), (Role.LEADER, "341122101"))),
+    DemoLogin("supervisor", "周督查", ((Role.SUPERVISOR, "341122"),)),
+    DemoLogin("grid", "吴网格", ((Role.GRID_WORKER, "341122100001-G1"),)),
+    DemoLogin("mediator", "郑调解", ((Role.MEDIATOR, "341122100"),)),
+    DemoLogin("admin", "孙管理", ((Role.ADMINISTRATOR, "341122"),)),
+)
+
+
+@transaction.atomic
+def demo_org_seed() -> OrgUnit:
+    """Build the demo county's tree; return the county."""
+    county = _unit(COUNTY[0], COUNTY[1], UnitKind.COUNTY, None)
+    for code, name in DEPARTMENTS:
+        _unit(code, name, UnitKind.DEPARTMENT, county)
+    for code, name, kind, villages in TOWNSHIPS:
+        township = _unit(code, name, kind, county)
+        for number, village_name in enumerate(villages, start=1):
+            village_kind = UnitKind.COMMUNITY if village_name.endswith("社区") else UnitKind.VILLAGE
+            village = _unit(f"{code}{number:03d}", village_name, village_kind, township)
+            for grid in (1, 2):
+                _unit(f"{village.code}-G{grid}", f"{village_name}第{grid}网格", UnitKind.GRID, village)
+    return county
+
+
+@transaction.atomic
+def demo_users_seed(*, password: str) -> list[DemoLogin]:
+    """Create one user per role; an existing user keeps its password."""
+    for login in LOGINS:
+        user, created = User.objects.get_or_create(username=login.username,
+                                                   defaults={"name": login.name})
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        for role, code in login.roles:
+            role_grant(user=user, role=role, unit=OrgUnit.objects.get(code=code))
+    return list(LOGINS)
+
+
+def _unit(code: str, name: str, kind: str, parent: OrgUnit | None) -> OrgUnit:
+    existing = OrgUnit.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    if parent is not None:
+        parent.refresh_from_db()  # treebeard needs the parent's current child count
+    return org_unit_create(name=name, kind=kind, code=code, parent=parent)

@@ -1,0 +1,95 @@
+"""Users, the org-unit tree and the roles users hold in units.
+
+The tree is a materialized path (django-treebeard's MP_Node): "this unit and
+everything below" is ``path LIKE '<path>%'``, one predicate served by the
+``varchar_pattern_ops`` index below, so case lists filter by jurisdiction in SQL.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node
+
+from .choices import ALLOWED_CHILDREN, Role, UnitKind
+
+
+class OrgUnit(MP_Node):
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
+    code = models.CharField(
+        _("code"), max_length=32, unique=True,
+        help_text=_("Administrative division code or the office's own unit code."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    node_order_by = ["code"]
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        indexes = [
+            models.Index(fields=["path"], name="orgunit_path_prefix",
+                         opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contains(self, other: "OrgUnit") -> bool:
+        """Whether ``other`` is this unit or below it."""
+        return other.path.startswith(self.path)
+
+    def clean_parent(self, parent: "OrgUnit | None") -> None:
+        """Refuse a kind that may not sit under ``parent`` (county → township → village → grid)."""
+        if parent is None:
+            if self.kind != UnitKind.COUNTY:
+                raise ValidationError(_("Only a county can be the top of the tree."))
+            return
+        if self.kind not in ALLOWED_CHILDREN[parent.kind]:
+            raise ValidationError(
+                _("A %(kind)s cannot be placed under a %(parent)s."),
+                params={"kind": self.get_kind_display(), "parent": parent.get_kind_display()},
+            )
+
+
+class User(AbstractUser):
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.get_full_name() or self.username
+
+
+class RoleAssignment(models.Model):
+    """A role held in a unit; its jurisdiction is that unit and everything below."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments",
+                             verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="role_assignments",
+                             verbose_name=_("unit"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="role_once_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"

@@ -1,0 +1,200 @@
+"""The one place that answers "may user U do action A (on object O)?".
+
+Every view, API, export and state-machine transition asks :func:`can`, and
+every list asks :func:`scope` for the rows a user may see. Both read the same
+table, :data:`GRANTS`, so the answer for one object and the filter for a list
+cannot drift apart.
+
+A grant is one of two shapes:
+
+* :class:`InUnit` — the user holds ``role`` in a unit that contains the
+  object's unit (``via`` names the attribute that holds it; ``"self"`` when
+  the object *is* a unit). A role's jurisdiction is its unit and everything
+  below, so "contains" is a prefix test on the materialized path.
+* :class:`IsOwner` — the object names the user in ``field`` (e.g. the case's
+  responsible leader) and the user holds ``role`` somewhere.
+
+Recusal (回避, R22 Art.28) is checked here too: a user recused from a case may
+not take any action in :data:`HANDLING_ACTIONS` on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .choices import Role
+
+
+class Action(StrEnum):
+    # Pages and unit-level actions.
+    CASE_REGISTER = "case.register"
+    CASE_LIST_UNIT = "case.list_unit"
+    CASE_LIST_LED = "case.list_led"
+    OVERDUE_AUDIT = "case.overdue_audit"
+    MEDIATION_REPORT = "mediation.report"
+    MEDIATION_HANDLE = "mediation.handle"
+    ADMINISTER = "admin.administer"
+    # Case-level actions.
+    CASE_VIEW = "case.view"
+    CASE_ROUTE = "case.route"
+    CASE_DECIDE_RETURN = "case.decide_return"
+    CASE_SIGN = "case.sign"
+    CASE_HANDLE = "case.handle"
+    CASE_REQUEST_EXTENSION = "case.request_extension"
+    CASE_APPROVE_EXTENSION = "case.approve_extension"
+    CASE_REVIEW = "case.review"
+    CASE_LEAD = "case.lead"
+    CASE_NOTE = "case.note"
+    CASE_REVEAL_IDENTITY = "case.reveal_identity"
+    CASE_SUPERVISE = "case.supervise"
+
+
+@dataclass(frozen=True)
+class InUnit:
+    role: Role
+    via: str = "self"
+
+
+@dataclass(frozen=True)
+class IsOwner:
+    role: Role
+    field: str
+
+
+Grant = InUnit | IsOwner
+
+# The case's units: where it was registered (the petition office), the unit
+# leading its handling, and the place the matter belongs to.
+_OFFICE, _LEAD, _PLACE = "registered_unit", "lead_unit", "place_unit"
+
+GRANTS: dict[Action, tuple[Grant, ...]] = {
+    Action.CASE_REGISTER: (InUnit(Role.CLERK),),
+    Action.CASE_LIST_UNIT: (InUnit(Role.HANDLER), InUnit(Role.UNIT_HEAD)),
+    Action.CASE_LIST_LED: (InUnit(Role.LEADER),),
+    Action.OVERDUE_AUDIT: (InUnit(Role.SUPERVISOR),),
+    Action.MEDIATION_REPORT: (InUnit(Role.GRID_WORKER),),
+    Action.MEDIATION_HANDLE: (InUnit(Role.MEDIATOR),),
+    Action.ADMINISTER: (InUnit(Role.ADMINISTRATOR),),
+    Action.CASE_VIEW: (
+        InUnit(Role.CLERK, _OFFICE),
+        InUnit(Role.HANDLER, _LEAD),
+        InUnit(Role.UNIT_HEAD, _LEAD),
+        IsOwner(Role.LEADER, "leader"),
+        InUnit(Role.LEADER, _PLACE),
+        InUnit(Role.SUPERVISOR, _OFFICE),
+        InUnit(Role.SUPERVISOR, _LEAD),
+    ),
+    # The petition office answers, refuses or routes what it registered (R22 Art.22).
+    Action.CASE_ROUTE: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
+    # A return takes effect only when the routing office agrees (R22 Art.23).
+    Action.CASE_DECIDE_RETURN: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.CLERK, _OFFICE)),
+    Action.CASE_SIGN: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
+    Action.CASE_HANDLE: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
+    Action.CASE_REQUEST_EXTENSION: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
+    # Only the head of the handling unit approves an extension (R22 Art.34).
+    Action.CASE_APPROVE_EXTENSION: (InUnit(Role.UNIT_HEAD, _LEAD),),
+    # Review and re-review are recorded by the office above the handling unit.
+    Action.CASE_REVIEW: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
+    Action.CASE_LEAD: (IsOwner(Role.LEADER, "leader"),),
+    Action.CASE_NOTE: (
+        InUnit(Role.CLERK, _OFFICE),
+        InUnit(Role.HANDLER, _LEAD),
+        InUnit(Role.UNIT_HEAD, _LEAD),
+        IsOwner(Role.LEADER, "leader"),
+        InUnit(Role.SUPERVISOR, _OFFICE),
+    ),
+    Action.CASE_REVEAL_IDENTITY: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
+    Action.CASE_SUPERVISE: (InUnit(Role.SUPERVISOR, _LEAD), InUnit(Role.SUPERVISOR, _OFFICE)),
+}
+
+# Actions a recused staff member may not take on the case (回避, R22 Art.28).
+HANDLING_ACTIONS = frozenset({
+    Action.CASE_ROUTE, Action.CASE_DECIDE_RETURN, Action.CASE_SIGN, Action.CASE_HANDLE,
+    Action.CASE_REQUEST_EXTENSION, Action.CASE_APPROVE_EXTENSION, Action.CASE_REVIEW,
+    Action.CASE_LEAD, Action.CASE_REVEAL_IDENTITY, Action.CASE_SUPERVISE,
+})
+
+
+def can(user: Any, action: Action, obj: Any = None) -> bool:
+    """Whether ``user`` may do ``action``; without ``obj``, whether anywhere at all."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    held = held_roles(user)
+    grants = GRANTS[action]
+    if obj is None:
+        return any(grant.role in held for grant in grants)
+    if action in HANDLING_ACTIONS and is_recused(user, obj):
+        return False
+    return any(_allows(grant, user, held, obj) for grant in grants)
+
+
+def scope(user: Any, action: Action, queryset: QuerySet) -> QuerySet:
+    """Filter ``queryset`` to the objects on which ``user`` may do ``action``."""
+    if not (user and user.is_authenticated and user.is_active):
+        return queryset.none()
+    held = held_roles(user)
+    condition = Q(pk__in=[])
+    for grant in GRANTS[action]:
+        condition |= _condition(grant, user, held)
+    return queryset.filter(condition)
+
+
+def units_for(user: Any, action: Action) -> list:
+    """The units where ``user`` holds a role that grants ``action`` (for pickers)."""
+    from .models import OrgUnit
+
+    held = held_roles(user)
+    paths = {path for grant in GRANTS[action] for path in held.get(grant.role, ())}
+    return list(OrgUnit.objects.filter(path__in=paths).order_by("path"))
+
+
+def held_roles(user: Any) -> dict[Role, tuple[str, ...]]:
+    """Map each role the user holds to the paths of its units (cached on the user)."""
+    cached = getattr(user, "_held_roles", None)
+    if cached is None:
+        held: dict[Role, list[str]] = {}
+        rows = user.role_assignments.filter(unit__is_active=True).values_list("role", "unit__path")
+        for role, path in rows:
+            held.setdefault(Role(role), []).append(path)
+        cached = {role: tuple(paths) for role, paths in held.items()}
+        user._held_roles = cached
+    return cached
+
+
+def forget_roles(user: Any) -> None:
+    """Drop the cached roles after the user's assignments change."""
+    user.__dict__.pop("_held_roles", None)
+
+
+def is_recused(user: Any, obj: Any) -> bool:
+    """Whether the user declared an interest in this object (回避)."""
+    recusals = getattr(obj, "recusals", None)
+    return recusals is not None and recusals.filter(user=user).exists()
+
+
+def _allows(grant: Grant, user: Any, held: dict, obj: Any) -> bool:
+    if isinstance(grant, IsOwner):
+        return grant.role in held and getattr(obj, f"{grant.field}_id", None) == user.pk
+    unit = obj if grant.via == "self" else getattr(obj, grant.via, None)
+    return unit is not None and _within(unit.path, held.get(grant.role, ()))
+
+
+def _within(path: str, roots: Iterable[str]) -> bool:
+    return any(path.startswith(root) for root in roots)
+
+
+def _condition(grant: Grant, user: Any, held: dict) -> Q:
+    if grant.role not in held:
+        return Q(pk__in=[])
+    if isinstance(grant, IsOwner):
+        return Q(**{grant.field: user})
+    lookup = "path__startswith" if grant.via == "self" else f"{grant.via}__path__startswith"
+    condition = Q(pk__in=[])
+    for root in held[grant.role]:
+        condition |= Q(**{lookup: root})
+    return condition

@@ -1,0 +1,23 @@
+"""Settings for `make test`: the same PostgreSQL and Redis, fast hashing, eager tasks."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Ordinary tests run task code in-process; tests that prove scheduling run a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# Several test runs may share one server: TEST_DB_SUFFIX keeps their databases apart.
+DATABASES["default"]["TEST"] = {
+    "NAME": "test_petitiondesk" + env("TEST_DB_SUFFIX", default=""),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+AXES_ENABLED = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

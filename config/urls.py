@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from ops import views as ops_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("cases/", include("cases.urls")),
+    path("mediation/", include("mediation.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", ops_views.healthz, name="healthz"),
+]

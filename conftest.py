@@ -1,0 +1,45 @@
+"""Fixtures shared by every app's tests: the demo county and one user per role."""
+
+import pytest
+
+from accounts.demo import demo_org_seed, demo_users_seed
+from accounts.models import OrgUnit, User
+
+
+@pytest.fixture
+def county(db) -> OrgUnit:
+    return demo_org_seed()
+
+
+@pytest.fixture
+def unit(county):
+    """Look up a demo unit by code: ``unit("341122100")``."""
+
+    def get(code: str) -> OrgUnit:
+        return OrgUnit.objects.get(code=code)
+
+    return get
+
+
+@pytest.fixture
+def demo_users(county) -> dict[str, User]:
+    demo_users_seed(password="demo")
+    return {user.username: user for user in User.objects.all()}
+
+
+def _named(username):
+    @pytest.fixture
+    def fixture(demo_users) -> User:
+        return User.objects.get(username=username)
+
+    return fixture
+
+
+clerk = _named("clerk")
+handler = _named("handler")
+head = _named("head")
+leader = _named("leader")
+supervisor = _named("supervisor")
+grid = _named("grid")
+mediator = _named("mediator")
+admin_user = _named("admin")
