@@ -1,0 +1,149 @@
+"""The vocabularies of a case: channels, purposes, states, outcomes, events, clocks."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    LETTER = "letter", _("Letter")
+    ONLINE = "online", _("Online")
+    PHONE = "phone", _("Phone")
+
+
+class Purpose(models.TextChoices):
+    REMEDY = "remedy", _("Seek a remedy")
+    SUGGESTION = "suggestion", _("Opinion or suggestion")
+    APPEAL = "appeal", _("Appeal")
+    ACCUSATION = "accusation", _("Accusation")
+    OTHER = "other", _("Other")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    CRITICAL = "critical", _("Critical")
+
+
+class CauseTag(models.TextChoices):
+    """The eight causes of group petitions in the client's text (DOMAIN.md §7)."""
+
+    NEGLECT = "neglect", _("Neglect (松)")
+    DELAY = "delay", _("Delay (拖)")
+    BUCK_PASSING = "buck_passing", _("Buck-passing (推)")
+    BAD_POLICY = "bad_policy", _("Bad local policy (引)")
+    MISSED_SCREENING = "missed_screening", _("Missed screening (漏)")
+    COVER_UP = "cover_up", _("Cover-up (捂)")
+    VILLAGE_CONFLICT = "village_conflict", _("Village leadership conflict (顶)")
+    RUDE_RECEPTION = "rude_reception", _("Rude reception (激)")
+
+
+class CaseStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    ANSWERED = "answered", _("Answered on the spot")
+    NOT_ACCEPTED = "not_accepted", _("Not accepted")
+    ROUTED = "routed", _("Routed, awaiting sign-for")
+    RETURN_REQUESTED = "return_requested", _("Return requested")
+    SIGNED = "signed", _("Signed for")
+    ACCEPTED = "accepted", _("Accepted")
+    IN_HANDLING = "in_handling", _("In handling")
+    REPLIED = "replied", _("Replied")
+    REVIEW_REQUESTED = "review_requested", _("Review requested")
+    REVIEWED = "reviewed", _("Reviewed")
+    REREVIEW_REQUESTED = "rereview_requested", _("Re-review requested")
+    FINAL = "final", _("Re-reviewed, final")
+    CLOSED = "closed", _("Closed")
+
+
+class IdType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("Resident ID card")
+    PASSPORT = "passport", _("Passport")
+    OTHER = "other", _("Other document")
+    NONE = "none", _("None given")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "", _("Not stated")
+
+
+class DiversionChannel(models.TextChoices):
+    """Where a matter that petitions may not handle belongs (诉访分离, R22 Art.28, 31)."""
+
+    COURT = "court", _("People's court (litigation)")
+    PROCURATORATE = "procuratorate", _("Procuratorate")
+    ARBITRATION = "arbitration", _("Arbitration")
+    RECONSIDERATION = "reconsideration", _("Administrative reconsideration")
+    DISCIPLINE = "discipline", _("Discipline inspection and supervision")
+    PARTY_APPEAL = "party_appeal", _("Party member appeal")
+    PENDING_ELSEWHERE = "pending", _("Already pending with the competent office")
+    FINAL = "final", _("Already final after re-review")
+    OTHER = "other", _("Other statutory procedure")
+
+
+class DecisionKind(models.TextChoices):
+    REPLY = "reply", _("Written reply")
+    REVIEW = "review", _("Review decision")
+    REREVIEW = "rereview", _("Re-review decision")
+
+
+class Outcome(models.TextChoices):
+    """The three decisions of a written reply (R22 Art.32)."""
+
+    SUPPORT = "support", _("Support")
+    EXPLAIN = "explain", _("Explain")
+    NOT_SUPPORT = "not_support", _("Not support")
+
+
+class ReviewOutcome(models.TextChoices):
+    UPHELD = "upheld", _("Upheld")
+    CHANGED = "changed", _("Changed")
+    REVOKED = "revoked", _("Revoked, to be handled again")
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class ClockKind(models.TextChoices):
+    """Each statutory clock; its length and unit live in DeadlineRule rows."""
+
+    ROUTING = "routing", _("Routing")
+    ACCEPTANCE_NOTICE = "acceptance_notice", _("Acceptance notice")
+    OBJECTION = "objection", _("Objection window")
+    REPLY = "reply", _("Written reply")
+    REVIEW_REQUEST = "review_request", _("Review request window")
+    REVIEW_DECISION = "review_decision", _("Review decision")
+    REREVIEW_REQUEST = "rereview_request", _("Re-review request window")
+    REREVIEW_DECISION = "rereview_decision", _("Re-review decision")
+
+
+class ClockStatus(models.TextChoices):
+    OPEN = "open", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class EventKind(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    TRANSITION = "transition", _("Status changed")
+    ROUTED = "routed", _("Routed")
+    LEADER_ASSIGNED = "leader_assigned", _("Responsible leader assigned")
+    DUTY_DONE = "duty_done", _("Leader duty done")
+    NOTE = "note", _("Note")
+    EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+    EXTENSION_DECIDED = "extension_decided", _("Extension decided")
+    CLOCK_STARTED = "clock_started", _("Clock started")
+    CLOCK_PAUSED = "clock_paused", _("Clock paused")
+    CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
+    CLOCK_MET = "clock_met", _("Clock met")
+    CLOCK_CANCELLED = "clock_cancelled", _("Clock cancelled")
+    CLOCK_RECOMPUTED = "clock_recomputed", _("Clock recomputed")
+    ESCALATED = "escalated", _("Escalated")
+    IDENTITY_REVEALED = "identity_revealed", _("Petitioner identity revealed")
+    RECUSAL = "recusal", _("Recusal declared")
+    ATTACHMENT = "attachment", _("Attachment added")

@@ -1,0 +1,73 @@
+"""Statutory clocks: the rules (length and unit, in data) and one row per running clock."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ..choices import ClockKind, ClockStatus
+from ..deadlines.calendar import Unit
+from .case import Case
+
+
+class DeadlineRule(models.Model):
+    """How long a clock runs, in which unit, on what legal basis; offices may edit these."""
+
+    kind = models.CharField(_("clock"), max_length=20, choices=ClockKind.choices, unique=True)
+    length = models.PositiveSmallIntegerField(_("length"))
+    unit = models.CharField(_("unit"), max_length=10,
+                            choices=[(Unit.CALENDAR, _("calendar days")),
+                                     (Unit.WORKING, _("working days"))])
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.length} {self.get_unit_display()}"
+
+
+class Deadline(models.Model):
+    """One running clock of a case.
+
+    ``length`` and ``unit`` are copied from the rule when the clock starts, so a
+    later edit of the rule does not move clocks already running. The due day is
+    ``starts_on`` + length + extension + paused days, counted by the calendar
+    module; ``due_at`` is 24:00 of that day, indexed for "open clocks due before T".
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(_("clock"), max_length=20, choices=ClockKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=ClockStatus.choices,
+                              default=ClockStatus.OPEN)
+    starts_on = models.DateField(_("start day (not counted)"))
+    length = models.PositiveSmallIntegerField(_("length"))
+    unit = models.CharField(_("unit"), max_length=10)
+    extension_days = models.PositiveSmallIntegerField(_("extension days"), default=0)
+    paused_days = models.PositiveSmallIntegerField(_("paused days"), default=0)
+    paused_on = models.DateField(_("paused on"), null=True, blank=True)
+    due_on = models.DateField(_("due day"))
+    due_at = models.DateTimeField(_("due at"))
+    provisional = models.BooleanField(_("provisional"), default=False)
+    closed_at = models.DateTimeField(_("met or cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        indexes = [
+            # The sweep's query: open clocks due before T.
+            models.Index(fields=["due_at"], name="deadline_open_due",
+                         condition=Q(status=ClockStatus.OPEN)),
+            models.Index(fields=["case", "kind"], name="deadline_case_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"], name="one_live_clock_per_kind",
+                                    condition=Q(status__in=[ClockStatus.OPEN, ClockStatus.PAUSED])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_kind_display()} → {self.due_on}"
+
+    @property
+    def total_length(self) -> int:
+        return self.length + self.extension_days + self.paused_days

@@ -1,0 +1,122 @@
+"""What happens around a case: its leader (包案), extensions, recusals, decisions, files."""
+
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+from ..choices import DecisionKind, ExtensionStatus, Outcome, ReviewOutcome
+from .case import Case
+
+MAX_EXTENSION_DAYS = 30  # R22 Art.34: at most 30 days, once
+
+
+class Leadership(models.Model):
+    """包案 with 四定四包: leader, measures, deadline, responsibility; duties marked done."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="leaderships")
+    leader = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("responsible leader"))
+    measures = models.TextField(_("measures"))
+    deadline = models.DateField(_("deadline"))
+    responsible = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("person responsible"))
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(_("assigned at"))
+    is_current = models.BooleanField(default=True)
+    investigated_at = models.DateTimeField(_("investigated (包调查)"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled (包处理)"), null=True, blank=True)
+    stabilised_at = models.DateTimeField(_("kept stable (包稳定)"), null=True, blank=True)
+
+    DUTIES = ("investigated_at", "handled_at", "stabilised_at")
+
+    class Meta:
+        verbose_name = _("responsible leadership")
+        verbose_name_plural = _("responsible leaderships")
+        constraints = [models.UniqueConstraint(fields=["case"], condition=Q(is_current=True),
+                                               name="one_current_leader")]
+
+
+class Extension(models.Model):
+    """An extension of the reply clock: asked by the handler, decided by the unit head."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveSmallIntegerField(
+        _("days"), validators=[MinValueValidator(1), MaxValueValidator(MAX_EXTENSION_DAYS)])
+    reason = models.TextField(_("reason (told to the petitioner)"))
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"))
+    status = models.CharField(_("status"), max_length=10, choices=ExtensionStatus.choices,
+                              default=ExtensionStatus.PENDING)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        constraints = [
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=MAX_EXTENSION_DAYS),
+                                   name="extension_at_most_30_days"),
+            # At most one extension: none while one is pending or was approved.
+            models.UniqueConstraint(fields=["case"], name="one_live_extension",
+                                    condition=Q(status__in=["pending", "approved"])),
+        ]
+
+
+class Recusal(models.Model):
+    """回避 (R22 Art.28): a staff member with an interest steps aside from the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="recusals")
+    reason = models.TextField(_("interest declared"))
+    declared_at = models.DateTimeField(_("declared at"))
+
+    class Meta:
+        verbose_name = _("recusal")
+        verbose_name_plural = _("recusals")
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="recused_once")]
+
+
+class Decision(models.Model):
+    """A written reply, review or re-review decision (R22 Art.32, 35, 36)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
+    kind = models.CharField(_("kind"), max_length=10, choices=DecisionKind.choices)
+    request = models.TextField(_("the request"))
+    facts = models.TextField(_("facts found"))
+    reasons = models.TextField(_("reasons"))
+    outcome = models.CharField(_("decision"), max_length=12, choices=Outcome.choices)
+    review_outcome = models.CharField(_("review result"), max_length=10, blank=True,
+                                      choices=ReviewOutcome.choices)
+    legal_basis = models.TextField(_("legal basis"))
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_decision_per_kind")]
+
+
+ATTACHMENT_TYPES = ("pdf", "jpg", "jpeg", "png", "tif", "tiff", "doc", "docx", "ofd")
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+class Attachment(models.Model):
+    """A scan, photo or document; accusation materials never reach the accused (R22 Art.30)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="cases/%Y/%m/",
+                            validators=[FileExtensionValidator(ATTACHMENT_TYPES)])
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    is_accusation_material = models.BooleanField(_("accusation material"), default=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
