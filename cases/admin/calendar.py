@@ -1,0 +1,1 @@
+"""Admin for the office calendar, deadline rules and clocks."""
