@@ -13,14 +13,15 @@ def test_clerk_logs_in_sees_intake_and_logs_out(page, shot, demo_users):
     # when the clerk signs in
     page.fill("input[name=username]", "clerk")
     page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
+    page.click("form[action='/accounts/login/'] button[type=submit]")
     # then the clerk's own home, intake, with the clerk's name in the top bar
     page.wait_for_url("**/cases/intake/")
     assert "李接待" in page.content()
     assert page.locator("nav a[href='/cases/intake/']").count() >= 1
     shot("02-clerk-home")
     # when the clerk signs out
-    page.locator("form[action='/accounts/logout/'] button").first.click()
+    page.click("a.dropdown-toggle")
+    page.click("form[action='/accounts/logout/'] button")
     # then the login page again, and the intake page is closed to them
     page.wait_for_url("**/accounts/login/**")
     page.goto("/cases/intake/")
@@ -33,7 +34,7 @@ def test_phone_width_shows_a_usable_menu(browser, live_server, demo_users):
     page.goto("/accounts/login/")
     page.fill("input[name=username]", "leader")
     page.fill("input[name=password]", "demo")
-    page.click("button[type=submit]")
+    page.click("form[action='/accounts/login/'] button[type=submit]")
     page.wait_for_url("**/cases/mine/")
     width = page.evaluate("document.documentElement.scrollWidth")
     context.close()
