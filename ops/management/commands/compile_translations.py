@@ -17,8 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         for folder in settings.LOCALE_PATHS:
             for po_path in Path(folder).glob("*/LC_MESSAGES/*.po"):
+                compiled = polib.pofile(str(po_path)).to_binary()
                 mo_path = po_path.with_suffix(".mo")
-                if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-                    continue
-                polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
-                self.stderr.write(f"compiled {po_path.relative_to(settings.BASE_DIR)}")
+                if not mo_path.exists() or mo_path.read_bytes() != compiled:
+                    mo_path.write_bytes(compiled)
