@@ -43,3 +43,19 @@ supervisor = _named("supervisor")
 grid = _named("grid")
 mediator = _named("mediator")
 admin_user = _named("admin")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Put back the reference rows that migrations seed.
+
+    Transactional tests (browser, real worker) end by truncating every table; with
+    --reuse-db the next session would start without the statutory clock rules.
+    """
+    import importlib
+
+    rules = importlib.import_module("cases.migrations.0002_deadline_rules")
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        rules.add_rules(apps, None)

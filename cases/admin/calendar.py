@@ -1,1 +1,111 @@
-"""Admin for the office calendar, deadline rules and clocks."""
+"""Admin for the office calendar, deadline rules and clocks.
+
+Saving or deleting a calendar day or an announced year recomputes every live
+clock once the change is committed (DOMAIN §2; LESSONS: Alaveteli's deadlines
+did not move when a holiday was announced).
+"""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from config.admin_site import AdministratorOnly
+
+from ..deadlines.clocks import clocks_recompute, deadline_explain
+from ..models import AnnouncedYear, CalendarDay, Deadline, DeadlineRule
+
+
+class RecomputesClocks:
+    """ModelAdmin mixin: after a committed change to the office calendar, recompute the clocks."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        self._recompute_on_commit(request, _("%(object)s saved in the admin") % {"object": obj})
+
+    def delete_model(self, request, obj) -> None:
+        label = str(obj)
+        super().delete_model(request, obj)
+        self._recompute_on_commit(request, _("%(object)s deleted in the admin") % {"object": label})
+
+    def delete_queryset(self, request, queryset) -> None:
+        labels = ", ".join(str(obj) for obj in queryset[:10]) + ("…" if queryset.count() > 10 else "")
+        super().delete_queryset(request, queryset)
+        self._recompute_on_commit(request, _("%(objects)s deleted in the admin")
+                                  % {"objects": labels})
+
+    def _recompute_on_commit(self, request, reason: str) -> None:
+        """Queue one recompute per request, run after the admin's transaction commits."""
+        if getattr(request, "_clocks_recompute_queued", False):
+            return
+        request._clocks_recompute_queued = True
+
+        def recompute() -> None:
+            request._clocks_recompute_queued = False
+            count = clocks_recompute(actor=request.user, at=timezone.now(), reason=str(reason))
+            self.message_user(
+                request,
+                ngettext("%(count)d open deadline recomputed.",
+                         "%(count)d open deadlines recomputed.", count) % {"count": count},
+                messages.INFO,
+            )
+
+        transaction.on_commit(recompute)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
+    list_display = ("day", "is_workday", "name")
+    list_filter = ("is_workday",)
+    search_fields = ("name",)
+    date_hierarchy = "day"
+
+
+@admin.register(AnnouncedYear)
+class AnnouncedYearAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
+    list_display = ("year", "note")
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(AdministratorOnly, admin.ModelAdmin):
+    """The clock lengths; an edit applies to clocks started afterwards, not to running ones."""
+
+    list_display = ("kind", "length", "unit", "legal_basis")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # every clock kind needs its rule
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(AdministratorOnly, admin.ModelAdmin):
+    """Clocks, read-only: they change through the clock services, which write the audit trail."""
+
+    list_display = ("case", "kind", "status", "starts_on", "due_on", "provisional")
+    list_filter = ("status", "kind", "provisional")
+    search_fields = ("case__number",)
+    list_select_related = ("case",)
+    show_full_result_count = False
+    fields = ("case", "kind", "status", "starts_on", "length", "unit", "extension_days",
+              "paused_days", "paused_on", "due_on", "due_at", "provisional", "closed_at",
+              "explanation")
+    readonly_fields = fields
+
+    @admin.display(description=_("how the due day was computed"))
+    def explanation(self, obj: Deadline) -> str:
+        lines = deadline_explain(obj)
+        return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>",
+                                                           ((line,) for line in lines)))
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

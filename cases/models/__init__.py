@@ -5,8 +5,8 @@ from .case import Case, CaseNumberSequence, CasePetitioner, CaseQuerySet
 from .clocks import Deadline, DeadlineRule
 from .events import CaseEvent
 from .handling import Attachment, Decision, Extension, Leadership, Recusal
-from .reference import Category
 from .people import Petitioner
+from .reference import Category
 
 __all__ = [
     "AnnouncedYear", "Attachment", "CalendarDay", "Case", "CaseEvent", "CaseNumberSequence",

@@ -49,6 +49,9 @@ class CaseNumberSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["county", "year"], name="one_sequence")]
 
+    def __str__(self) -> str:
+        return f"{self.county_id}/{self.year}: {self.last}"
+
 
 class Case(ConcurrentTransitionMixin, models.Model):
     CLOSED_STATES = (CaseStatus.ANSWERED, CaseStatus.NOT_ACCEPTED, CaseStatus.FINAL,
@@ -237,3 +240,6 @@ class CasePetitioner(models.Model):
             models.UniqueConstraint(fields=["case"], condition=Q(is_main=True),
                                     name="one_main_petitioner"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.petitioner_id}"

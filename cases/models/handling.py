@@ -38,6 +38,9 @@ class Leadership(models.Model):
         constraints = [models.UniqueConstraint(fields=["case"], condition=Q(is_current=True),
                                                name="one_current_leader")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.leader_id}"
+
 
 class Extension(models.Model):
     """An extension of the reply clock: asked by the handler, decided by the unit head."""
@@ -65,6 +68,9 @@ class Extension(models.Model):
                                     condition=Q(status__in=["pending", "approved"])),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} +{self.days}d ({self.status})"
+
 
 class Recusal(models.Model):
     """回避 (R22 Art.28): a staff member with an interest steps aside from the case."""
@@ -78,6 +84,9 @@ class Recusal(models.Model):
         verbose_name = _("recusal")
         verbose_name_plural = _("recusals")
         constraints = [models.UniqueConstraint(fields=["case", "user"], name="recused_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.user_id}"
 
 
 class Decision(models.Model):
@@ -100,6 +109,9 @@ class Decision(models.Model):
         verbose_name_plural = _("decisions")
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_decision_per_kind")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
 
 ATTACHMENT_TYPES = ("pdf", "jpg", "jpeg", "png", "tif", "tiff", "doc", "docx", "ofd")
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -120,3 +132,6 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name

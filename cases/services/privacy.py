@@ -1,0 +1,134 @@
+"""Protecting petitioners: recusal (R22 Art.28), and no identity or accusation material
+for the unit complained about (R22 Art.30, 46), unless revealed with a logged reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.permissions import Action, can, held_roles, is_recused
+
+from ..choices import EventKind
+from ..events import case_event_record
+from ..models import Attachment, Case, CasePetitioner, Recusal
+
+
+@dataclass(frozen=True)
+class PetitionerView:
+    """A petitioner as one user may see them on one case; ``masked`` says what was hidden."""
+
+    pk: int
+    name: str
+    id_type: str
+    id_number: str
+    phone: str
+    address: str
+    is_main: bool
+    is_representative: bool
+    masked: bool
+
+
+def in_complained_unit(*, user: User, case: Case) -> bool:
+    """Whether the user holds a role in the unit complained about, or below it (R22 Art.30)."""
+    if case.complained_unit_id is None:
+        return False
+    root = case.complained_unit.path
+    return any(path.startswith(root) for paths in held_roles(user).values() for path in paths)
+
+
+def _must_hide(*, user: User, case: Case) -> bool:
+    """Hide who petitioned from the unit complained about and from anyone recused."""
+    return in_complained_unit(user=user, case=case) or is_recused(user, case)
+
+
+def _check_view(*, user: User, case: Case) -> None:
+    if not can(user, Action.CASE_VIEW, case):
+        raise PermissionDenied(_("You may not see case %(number)s.") % {"number": case.number})
+
+
+def petitioner_view_for(*, user: User, case: Case) -> list[PetitionerView]:
+    """List the case's petitioners, masked for the unit complained about (R22 Art.30, 46)."""
+    _check_view(user=user, case=case)
+    return _views(case=case, masked=_must_hide(user=user, case=case))
+
+
+def _views(*, case: Case, masked: bool) -> list[PetitionerView]:
+    parties = (CasePetitioner.objects.filter(case=case).select_related("petitioner")
+               .order_by("-is_main", "pk"))
+    return [_view(party, masked=masked) for party in parties]
+
+
+def _view(party: CasePetitioner, *, masked: bool) -> PetitionerView:
+    person = party.petitioner
+    return PetitionerView(
+        pk=person.pk,
+        name=mask_name(person.name) if masked else person.name,
+        id_type=person.id_type,
+        id_number=person.masked_id_number if masked else person.id_number,
+        phone=mask_phone(person.phone) if masked else person.phone,
+        address=("***" if person.address else "") if masked else person.address,
+        is_main=party.is_main, is_representative=party.is_representative, masked=masked)
+
+
+def mask_name(name: str) -> str:
+    """Keep the surname only: 张三丰 → 张**."""
+    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else "*" * len(name)
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first three and last four digits: 13812345678 → 138****5678."""
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+@transaction.atomic
+def case_identity_reveal(*, actor: User, case: Case, reason: str,
+                         at: datetime | None = None) -> list[PetitionerView]:
+    """Show the petitioners unmasked to an office head or supervisor, logging why."""
+    at = at or timezone.now()
+    if not can(actor, Action.CASE_REVEAL_IDENTITY, case):
+        raise PermissionDenied(_("You may not reveal who petitioned on case %(number)s.")
+                               % {"number": case.number})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason the petitioner's identity is needed."),
+                              code="reason")
+    case_event_record(case=case, kind=EventKind.IDENTITY_REVEALED, actor=actor, at=at,
+                      details={"reason": reason})
+    return _views(case=case, masked=False)
+
+
+@transaction.atomic
+def case_recuse(*, case: Case, actor: User, reason: str, at: datetime | None = None) -> Recusal:
+    """Declare an interest and step aside from handling the case (回避, R22 Art.28)."""
+    at = at or timezone.now()
+    _check_view(user=actor, case=case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say what your interest in this case is."), code="reason")
+    try:
+        with transaction.atomic():
+            recusal = Recusal.objects.create(case=case, user=actor, reason=reason, declared_at=at)
+    except IntegrityError:
+        raise ValidationError(_("You have already stepped aside from this case."),
+                              code="already_recused") from None
+    case_event_record(case=case, kind=EventKind.RECUSAL, actor=actor, at=at,
+                      details={"recusal": recusal.pk, "reason": reason})
+    return recusal
+
+
+def attachments_for(*, user: User, case: Case) -> QuerySet[Attachment]:
+    """List the case's files the user may open; accusation material never reaches the accused."""
+    _check_view(user=user, case=case)
+    files = Attachment.objects.filter(case=case).order_by("uploaded_at", "pk")
+    if _must_hide(user=user, case=case):
+        files = files.exclude(is_accusation_material=True)
+    return files

@@ -1,0 +1,234 @@
+"""Registering a petition (R22 Art.19-23): the person once, the case numbered, its clocks started."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit, User
+from accounts.permissions import Action, can
+
+from ..choices import CauseTag, ClockKind, EventKind, IdType, Urgency
+from ..deadlines.clocks import clock_start
+from ..events import case_event_record
+from ..idnumbers import normalize_resident_id, validate_resident_id
+from ..models import Case, CaseNumberSequence, CasePetitioner, Category, Petitioner
+
+# Case numbers and their year follow the office's clock, whatever the server's.
+OFFICE_TZ = ZoneInfo("Asia/Shanghai")
+MAX_REPRESENTATIVES = 5  # R22 Art.20: a group on one matter sends at most five
+# No 0/O, 1/I/L: the code is read out over the phone and typed from an SMS.
+QUERY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+QUERY_CODE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class PetitionerInput:
+    """One person as the clerk took them down; ``is_main`` marks the main petitioner."""
+
+    name: str
+    id_type: str = IdType.RESIDENT_ID
+    id_number: str = ""
+    phone: str = ""
+    sex: str = ""
+    ethnicity: str = ""
+    address: str = ""
+    address_unit: OrgUnit | None = None
+    is_anonymous: bool = False
+    is_main: bool = False
+    is_representative: bool = False
+
+    def identity(self) -> dict:
+        """The keyword arguments of :func:`petitioner_find_or_create`."""
+        return {
+            "name": self.name, "id_type": self.id_type, "id_number": self.id_number,
+            "phone": self.phone, "sex": self.sex, "ethnicity": self.ethnicity,
+            "address": self.address, "address_unit": self.address_unit,
+            "is_anonymous": self.is_anonymous,
+        }
+
+
+@dataclass(frozen=True)
+class CaseIntake:
+    """What the petitioner raised, by which channel, and who came (the legal minimum: R22 Art.19)."""
+
+    channel: str
+    received_at: datetime
+    petitioners: list[PetitionerInput]
+    purpose: str
+    category: Category
+    summary: str
+    demands: str
+    place_unit: OrgUnit
+    headcount: int = 1
+    complained_unit: OrgUnit | None = None
+    complained_person: str = ""
+    postal_reference: str = ""
+    repeat_of: Case | None = None
+    cause_tags: tuple[str, ...] = field(default_factory=tuple)
+    urgency: str = Urgency.NORMAL
+
+
+def petitioner_find_or_create(
+    *, name: str, id_type: str, id_number: str = "", phone: str = "", sex: str = "",
+    ethnicity: str = "", address: str = "", address_unit: OrgUnit | None = None,
+    is_anonymous: bool = False,
+) -> Petitioner:
+    """Return the one row of this person: found by ID number, else by phone and name, else new."""
+    id_number = _checked_id_number(id_type=id_type, id_number=id_number)
+    phone, name = phone.strip(), name.strip()
+    profile = {"sex": sex, "ethnicity": ethnicity, "address": address,
+               "address_unit": address_unit, "is_anonymous": is_anonymous}
+    person = None
+    if id_number:
+        person = Petitioner.objects.filter(id_type=id_type, id_number=id_number).first()
+    if person is None:
+        person = _found_by_phone(name=name, phone=phone)
+        if person is not None and id_number:  # now we know who they are
+            person.id_type, person.id_number = id_type, id_number
+            person.save(update_fields=["id_type", "id_number"])
+    if person is None:
+        return _created(name=name, id_type=id_type, id_number=id_number, phone=phone,
+                        profile=profile)
+    _fill_blanks(person, {"phone": phone, **profile})
+    return person
+
+
+def _created(*, name: str, id_type: str, id_number: str, phone: str, profile: dict) -> Petitioner:
+    """Add a new person; with an ID number, a row another clerk added meanwhile is reused."""
+    if not id_number:
+        return Petitioner.objects.create(name=name, id_type=id_type, phone=phone, **profile)
+    person, _created_now = Petitioner.objects.get_or_create(
+        id_type=id_type, id_number=id_number, defaults={"name": name, "phone": phone, **profile})
+    return person
+
+
+def _checked_id_number(*, id_type: str, id_number: str) -> str:
+    """Normalise an ID number; a resident ID must pass GB 11643 (the validator's message)."""
+    if not id_number.strip():
+        return ""
+    if id_type == IdType.RESIDENT_ID:
+        return validate_resident_id(id_number)
+    return normalize_resident_id(id_number)
+
+
+def _found_by_phone(*, name: str, phone: str) -> Petitioner | None:
+    """Find a person with no ID number on file by the same phone and name."""
+    if not (phone and name):
+        return None
+    return (Petitioner.objects.filter(phone=phone, name=name, id_number="")
+            .order_by("pk").first())
+
+
+def _fill_blanks(person: Petitioner, values: dict) -> None:
+    """Add what was missing on file; never overwrite what an earlier visit recorded."""
+    changed = [key for key, value in values.items()
+               if value not in ("", None, False) and getattr(person, key) in ("", None)]
+    for key in changed:
+        setattr(person, key, values[key])
+    if changed:
+        person.save(update_fields=changed)
+
+
+@transaction.atomic
+def case_register(*, actor: User, office: OrgUnit, intake: CaseIntake) -> Case:
+    """Register a petition at ``office``: number it, link its people, start its clocks (R22 Art.21-23)."""
+    if not can(actor, Action.CASE_REGISTER, office):
+        raise PermissionDenied(_("You may not register petitions at %(office)s.")
+                               % {"office": office})
+    _check_intake(intake)
+    now = timezone.now()
+    case = Case.objects.create(
+        number=_next_number(office=office, received_at=intake.received_at),
+        query_code=_query_code(), registered_by=actor, registered_unit=office,
+        is_group=intake.headcount > 1, **_case_fields(intake))
+    _link_petitioners(case=case, petitioners=intake.petitioners)
+    case_event_record(case=case, kind=EventKind.REGISTERED, actor=actor, at=now,
+                      to_status=case.status,
+                      details={"number": case.number, "channel": case.channel,
+                               "headcount": case.headcount,
+                               "petitioners": len(intake.petitioners)})
+    for kind in (ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE):  # R22 Art.22, 23
+        clock_start(case=case, kind=kind, start=intake.received_at, actor=actor, at=now)
+    return case
+
+
+def _case_fields(intake: CaseIntake) -> dict:
+    return {
+        "channel": intake.channel, "received_at": intake.received_at,
+        "postal_reference": intake.postal_reference.strip(), "headcount": intake.headcount,
+        "purpose": intake.purpose, "category": intake.category, "summary": intake.summary,
+        "demands": intake.demands, "place_unit": intake.place_unit,
+        "complained_unit": intake.complained_unit,
+        "complained_person": intake.complained_person, "cause_tags": list(intake.cause_tags),
+        "urgency": intake.urgency, "repeat_of": intake.repeat_of,
+    }
+
+
+def _check_intake(intake: CaseIntake) -> None:
+    """Refuse an intake that breaks the registration rules, each with its own message."""
+    people = intake.petitioners
+    if sum(person.is_main for person in people) != 1:
+        raise ValidationError(_("Mark exactly one main petitioner."), code="main_petitioner")
+    representatives = sum(person.is_representative for person in people)
+    if representatives > MAX_REPRESENTATIVES:
+        raise ValidationError(
+            _("A group petition sends at most %(limit)d representatives (Regulations on "
+              "Letters and Visits Work, Art. 20); %(count)d were entered."),
+            code="too_many_representatives",
+            params={"limit": MAX_REPRESENTATIVES, "count": representatives})
+    if intake.headcount < len(people):
+        raise ValidationError(
+            _("The headcount (%(headcount)d) cannot be smaller than the number of "
+              "petitioners entered (%(count)d)."),
+            code="headcount", params={"headcount": intake.headcount, "count": len(people)})
+    if intake.received_at > timezone.now():
+        raise ValidationError(_("The petition cannot be received in the future."),
+                              code="received_in_future")
+    unknown = set(intake.cause_tags) - set(CauseTag.values)
+    if unknown:
+        raise ValidationError(_("Unknown cause: %(tags)s."), code="cause_tags",
+                              params={"tags": ", ".join(sorted(unknown))})
+
+
+def _link_petitioners(*, case: Case, petitioners: list[PetitionerInput]) -> None:
+    """Add each person once; the same person entered twice is refused."""
+    seen: set[int] = set()
+    for person in petitioners:
+        row = petitioner_find_or_create(**person.identity())
+        if row.pk in seen:
+            raise ValidationError(
+                _("%(name)s is entered twice; enter each person once."),
+                code="duplicate_petitioner", params={"name": row.name})
+        seen.add(row.pk)
+        CasePetitioner.objects.create(case=case, petitioner=row, is_main=person.is_main,
+                                      is_representative=person.is_representative)
+
+
+def _next_number(*, office: OrgUnit, received_at: datetime) -> str:
+    """Give the next number of the office's county and year, e.g. 341122-2026-000001."""
+    county = OrgUnit.objects.get(path=office.path[:OrgUnit.steplen])  # the tree's root
+    year = received_at.astimezone(OFFICE_TZ).year
+    table = CaseNumberSequence._meta.db_table
+    # One statement takes the row lock and returns the new value, so two clerks
+    # registering at once wait for each other instead of taking the same number.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (county_id, year, last) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (county_id, year) DO UPDATE SET last = {table}.last + 1 "
+            "RETURNING last",
+            [county.pk, year])
+        (last,) = cursor.fetchone()
+    return f"{county.code}-{year}-{last:06d}"
+
+
+def _query_code() -> str:
+    """Draw the SMS query code the petitioner uses to look the case up."""
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _position in range(QUERY_CODE_LENGTH))

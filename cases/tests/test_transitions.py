@@ -1,0 +1,459 @@
+"""Every step of the case's state machine through its service (cases/services/transitions.py).
+
+Each step is tried by every demo role, from the wrong unit, from every wrong
+state and by a recused user; the clock chain of DOMAIN.md §2 is followed from
+registration to the final re-review; two users racing on one case leave one change.
+"""
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+
+from accounts.choices import Role, UnitKind
+from accounts.services import org_unit_create, role_grant
+from cases.choices import (
+    CaseStatus,
+    Channel,
+    ClockKind,
+    ClockStatus,
+    DecisionKind,
+    DiversionChannel,
+    EventKind,
+    Outcome,
+    Purpose,
+    ReviewOutcome,
+)
+from cases.models import Case, CaseEvent, Deadline, Decision, Recusal
+from cases.selectors import case_available_transitions
+from cases.services.errors import CaseChangedByOther, TransitionRefused
+from cases.services.registration import CaseIntake, PetitionerInput, case_register
+from cases.services.transitions import (
+    DecisionInput,
+    case_accept,
+    case_agree_return,
+    case_answer_on_spot,
+    case_close,
+    case_decide_rereview,
+    case_decide_review,
+    case_refuse,
+    case_refuse_return,
+    case_reopen,
+    case_reply,
+    case_request_rereview,
+    case_request_return,
+    case_request_review,
+    case_route,
+    case_sign,
+    case_start_handling,
+)
+from cases.tests.factories import (
+    CaseFactory,
+    CategoryFactory,
+    DeadlineFactory,
+    UserFactory,
+    demo_unit,
+    valid_resident_id,
+)
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+OFFICE, TOWNSHIP, OTHER_TOWNSHIP = "341122-D00", "341122100", "341122101"
+USERS = ("clerk", "handler", "head", "leader", "supervisor", "grid", "mediator", "admin")
+
+REPLY = DecisionInput(request="请求发放征地补偿款", facts="补偿款已拨付至镇财政所",
+                      reasons="依据补偿方案应予发放", outcome=Outcome.SUPPORT,
+                      legal_basis="《信访工作条例》第三十二条")
+REVIEW = replace(REPLY, review_outcome=ReviewOutcome.UPHELD)
+
+# step: (a state it starts from, its target, the service call)
+STEPS = {
+    "answer_on_spot": (CaseStatus.REGISTERED, CaseStatus.ANSWERED,
+                       lambda c, u: case_answer_on_spot(case=c, actor=u, answer="已当场解答政策")),
+    "refuse": (CaseStatus.REGISTERED, CaseStatus.NOT_ACCEPTED,
+               lambda c, u: case_refuse(case=c, actor=u, reason="属民事纠纷，应通过诉讼解决",
+                                        channel=DiversionChannel.COURT)),
+    "route": (CaseStatus.REGISTERED, CaseStatus.ROUTED,
+              lambda c, u: case_route(case=c, actor=u, lead_unit=demo_unit(TOWNSHIP))),
+    "sign": (CaseStatus.ROUTED, CaseStatus.SIGNED, lambda c, u: case_sign(case=c, actor=u)),
+    "request_return": (CaseStatus.ROUTED, CaseStatus.RETURN_REQUESTED,
+                       lambda c, u: case_request_return(case=c, actor=u,
+                                                        reason="该事项属县自然资源局职责")),
+    "agree_return": (CaseStatus.RETURN_REQUESTED, CaseStatus.REGISTERED,
+                     lambda c, u: case_agree_return(case=c, actor=u)),
+    "refuse_return": (CaseStatus.RETURN_REQUESTED, CaseStatus.SIGNED,
+                      lambda c, u: case_refuse_return(case=c, actor=u)),
+    "accept": (CaseStatus.SIGNED, CaseStatus.ACCEPTED, lambda c, u: case_accept(case=c, actor=u)),
+    "start_handling": (CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING,
+                       lambda c, u: case_start_handling(case=c, actor=u)),
+    "reply": (CaseStatus.IN_HANDLING, CaseStatus.REPLIED,
+              lambda c, u: case_reply(case=c, actor=u, decision=REPLY)),
+    "request_review": (CaseStatus.REPLIED, CaseStatus.REVIEW_REQUESTED,
+                       lambda c, u: case_request_review(case=c, actor=u)),
+    "decide_review": (CaseStatus.REVIEW_REQUESTED, CaseStatus.REVIEWED,
+                      lambda c, u: case_decide_review(case=c, actor=u, decision=REVIEW)),
+    "request_rereview": (CaseStatus.REVIEWED, CaseStatus.REREVIEW_REQUESTED,
+                         lambda c, u: case_request_rereview(case=c, actor=u)),
+    "decide_rereview": (CaseStatus.REREVIEW_REQUESTED, CaseStatus.FINAL,
+                        lambda c, u: case_decide_rereview(case=c, actor=u, decision=REVIEW)),
+    "close": (CaseStatus.REPLIED, CaseStatus.CLOSED, lambda c, u: case_close(case=c, actor=u)),
+    "reopen": (CaseStatus.CLOSED, CaseStatus.IN_HANDLING,
+               lambda c, u: case_reopen(case=c, actor=u, reason="回访不满意，重新办理")),
+}
+
+# Who may take each step on a case registered at the bureau and led by 城关镇.
+BUREAU, LEAD_UNIT, REVIEW_OFFICE = {"clerk"}, {"handler", "head"}, {"supervisor"}
+ALLOWED = {
+    "answer_on_spot": BUREAU, "refuse": BUREAU, "route": BUREAU,
+    "sign": LEAD_UNIT, "request_return": LEAD_UNIT,
+    "agree_return": BUREAU, "refuse_return": BUREAU,
+    "accept": LEAD_UNIT, "start_handling": LEAD_UNIT, "reply": LEAD_UNIT,
+    "request_review": REVIEW_OFFICE, "decide_review": REVIEW_OFFICE,
+    "request_rereview": REVIEW_OFFICE, "decide_rereview": REVIEW_OFFICE,
+    "close": LEAD_UNIT, "reopen": BUREAU,
+}
+# The steps each state allows (the graph on the model).
+SOURCES = {step: {source} for step, (source, _target, _call) in STEPS.items()}
+SOURCES["reply"] = {CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING}
+SOURCES["close"] = {CaseStatus.REPLIED, CaseStatus.REVIEWED}
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def case_in(status: str, *, objection_due: datetime | None = None) -> Case:
+    """A case of the bureau, led by 城关镇, in ``status``; a routed one has its objection window."""
+    case = CaseFactory(status=status, lead_unit=demo_unit(TOWNSHIP), place_unit=demo_unit(TOWNSHIP))
+    if status == CaseStatus.ROUTED:
+        DeadlineFactory(case=case, kind=ClockKind.OBJECTION,
+                        due_at=objection_due or timezone.now() + timedelta(days=5))
+    return case
+
+
+def transitions_of(case: Case) -> list[CaseEvent]:
+    return list(CaseEvent.objects.filter(case=case, kind=EventKind.TRANSITION).order_by("pk"))
+
+
+def live_clocks(case: Case) -> set[str]:
+    return set(Deadline.objects.filter(case=case, status__in=[ClockStatus.OPEN, ClockStatus.PAUSED])
+               .values_list("kind", flat=True))
+
+
+class _Rollback(Exception):
+    pass
+
+
+def succeeds(call) -> bool:
+    """Run ``call`` and undo it; whether the service accepted it."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _Rollback
+    except _Rollback:
+        return True
+    except (PermissionDenied, TransitionRefused, ValidationError):
+        return False
+
+
+# --- Allowed and refused, by role ----------------------------------------------------------
+
+@pytest.mark.parametrize("username", USERS)
+@pytest.mark.parametrize("step", list(STEPS))
+def test_each_step_is_taken_only_by_its_roles(demo_users, step, username):
+    # given a case in the step's source state
+    source, target, call = STEPS[step]
+    case = case_in(source)
+    user = demo_users[username]
+    if username in ALLOWED[step]:
+        # when an allowed user takes the step
+        call(case, user)
+        # then the row moved and one TRANSITION event names the user
+        assert Case.objects.get(pk=case.pk).status == target
+        (event,) = transitions_of(case)
+        assert (event.actor, event.from_status, event.to_status) == (user, source, target)
+        assert event.details["step"] == step
+    else:
+        # when anyone else tries, it is refused and nothing changes
+        with pytest.raises(PermissionDenied):
+            call(case, user)
+        assert Case.objects.get(pk=case.pk).status == source
+        assert transitions_of(case) == []
+
+
+@pytest.fixture
+def outsiders(county, unit):
+    """The same roles, held in a unit that has nothing to do with the case."""
+    users = {}
+    for name, role, code in [("clerk2", Role.CLERK, "341122-D01"),
+                             ("handler2", Role.HANDLER, OTHER_TOWNSHIP),
+                             ("head2", Role.UNIT_HEAD, OTHER_TOWNSHIP),
+                             ("supervisor2", Role.SUPERVISOR, OTHER_TOWNSHIP)]:
+        users[name] = UserFactory(username=name)
+        role_grant(user=users[name], role=role, unit=unit(code))
+    return users
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_the_same_role_in_another_unit_is_refused(outsiders, step):
+    source, _target, call = STEPS[step]
+    for user in outsiders.values():
+        case = case_in(source)
+        with pytest.raises(PermissionDenied):
+            call(case, user)
+        assert Case.objects.get(pk=case.pk).status == source
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_each_step_is_refused_from_every_other_state(demo_users, step):
+    _source, _target, call = STEPS[step]
+    user = demo_users[sorted(ALLOWED[step])[0]]
+    for status in set(CaseStatus.values) - SOURCES[step]:
+        case = case_in(status)
+        with pytest.raises(TransitionRefused) as caught:
+            call(case, user)
+        assert str(CaseStatus(status).label) in str(caught.value)
+        assert Case.objects.get(pk=case.pk).status == status
+        assert transitions_of(case) == []
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_recused_user_may_take_no_step(demo_users, step):
+    # given an allowed user who declared an interest (回避, R22 Art.28)
+    source, _target, call = STEPS[step]
+    user = demo_users[sorted(ALLOWED[step])[0]]
+    case = case_in(source)
+    Recusal.objects.create(case=case, user=user, reason="信访人系其亲属", declared_at=timezone.now())
+    # when / then
+    with pytest.raises(PermissionDenied) as caught:
+        call(case, user)
+    assert "recusal" in str(caught.value)
+    assert Case.objects.get(pk=case.pk).status == source
+
+
+# --- The buttons offered are the steps the services accept -----------------------------------
+
+@pytest.mark.parametrize("status", CaseStatus.values)
+def test_available_transitions_are_what_the_services_allow(demo_users, status):
+    for username in USERS:
+        user = demo_users[username]
+        case = case_in(status)
+        offered = set(case_available_transitions(user=user, case=case))
+        accepted = {step for step, (_s, _t, call) in STEPS.items()
+                    if succeeds(lambda c=call, pk=case.pk, u=user: c(Case.objects.get(pk=pk), u))}
+        assert offered == accepted, (status, username)
+
+
+def test_no_return_is_offered_or_accepted_after_the_objection_window(handler):
+    # given a routed case whose 5-working-day objection window ran out yesterday
+    case = case_in(CaseStatus.ROUTED, objection_due=timezone.now() - timedelta(days=1))
+    # then the handler is offered only signing for it
+    assert case_available_transitions(user=handler, case=case) == ["sign"]
+    # and the return is refused with the rule and the last day
+    with pytest.raises(ValidationError) as caught:
+        case_request_return(case=case, actor=handler, reason="不属本单位职责")
+    assert caught.value.code == "objection_window_closed"
+    assert "objection window closed" in caught.value.messages[0]
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.ROUTED
+    assert transitions_of(case) == []
+
+
+def test_no_return_without_an_objection_window(handler):
+    case = CaseFactory(status=CaseStatus.ROUTED, lead_unit=demo_unit(TOWNSHIP))
+    with pytest.raises(ValidationError) as caught:
+        case_request_return(case=case, actor=handler, reason="不属本单位职责")
+    assert caught.value.code == "objection_window_closed"
+
+
+# --- Two users at once ---------------------------------------------------------------------
+
+def test_the_second_of_two_concurrent_changes_is_refused_and_nothing_is_half_saved(handler, head):
+    # given two users who loaded the same signed case
+    case = case_in(CaseStatus.SIGNED)
+    mine, theirs = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
+    # when the first accepts it
+    case_accept(case=mine, actor=handler)
+    # then the second's accept, made on the stale copy, is refused clearly
+    with pytest.raises(CaseChangedByOther) as caught:
+        case_accept(case=theirs, actor=head)
+    assert str(caught.value) == "Someone else changed this case first; reload it and try again."
+    # and the row shows the first change only, with one event and one reply clock
+    row = Case.objects.get(pk=case.pk)
+    assert row.status == CaseStatus.ACCEPTED
+    (event,) = transitions_of(case)
+    assert event.actor == handler
+    assert Deadline.objects.filter(case=case, kind=ClockKind.REPLY).count() == 1
+
+
+def test_a_different_step_on_a_stale_copy_is_refused_too(handler, head):
+    case = case_in(CaseStatus.IN_HANDLING)
+    mine, theirs = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
+    case_reply(case=mine, actor=handler, decision=REPLY)
+    with pytest.raises(CaseChangedByOther):
+        case_reply(case=theirs, actor=head, decision=replace(REPLY, outcome=Outcome.NOT_SUPPORT))
+    # the first reply stands: the second decision text was rolled back with the step
+    assert Decision.objects.get(case=case).outcome == Outcome.SUPPORT
+    assert len(transitions_of(case)) == 1
+
+
+# --- The clock chain (DOMAIN.md §2) ----------------------------------------------------------
+
+def at(day: int, month: int = 11, year: int = 2025, hour: int = 10) -> datetime:
+    return datetime(year, month, day, hour, 0, tzinfo=SHANGHAI)
+
+
+def registered(clerk) -> Case:
+    intake = CaseIntake(
+        channel=Channel.VISIT, received_at=at(3, hour=9),
+        petitioners=[PetitionerInput(name="张三", id_number=valid_resident_id(1), is_main=True)],
+        purpose=Purpose.REMEDY, category=CategoryFactory(), summary="征地补偿款未发放",
+        demands="请求发放", place_unit=demo_unit(TOWNSHIP))
+    return case_register(actor=clerk, office=demo_unit(OFFICE), intake=intake)
+
+
+def clock(case: Case, kind: str) -> Deadline:
+    return Deadline.objects.filter(case=case, kind=kind).latest("pk")
+
+
+def test_the_clocks_follow_the_case_from_registration_to_finality(clerk, handler, supervisor):
+    case = registered(clerk)
+    assert live_clocks(case) == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE}
+    # routed within 15 days: routing met, the 5-working-day objection window opens
+    case_route(case=case, actor=clerk, lead_unit=demo_unit(TOWNSHIP), at=at(5))
+    assert clock(case, ClockKind.ROUTING).status == ClockStatus.MET
+    assert clock(case, ClockKind.OBJECTION).due_on == date(2025, 11, 12)
+    # signing for it closes the window
+    case_sign(case=case, actor=handler, at=at(6))
+    assert live_clocks(case) == {ClockKind.ACCEPTANCE_NOTICE}
+    # the acceptance notice is met and the 60-day reply clock starts (R22 Art.34)
+    case_accept(case=case, actor=handler, at=at(7))
+    assert clock(case, ClockKind.ACCEPTANCE_NOTICE).status == ClockStatus.MET
+    assert clock(case, ClockKind.REPLY).due_on == date(2026, 1, 6)
+    case_start_handling(case=case, actor=handler, at=at(10))
+    # the written reply meets the reply clock and opens the 30-day review window
+    decision = case_reply(case=case, actor=handler, decision=REPLY, at=at(1, 12))
+    assert (decision.kind, decision.issued_by) == (DecisionKind.REPLY, handler)
+    assert live_clocks(case) == {ClockKind.REVIEW_REQUEST}
+    case_request_review(case=case, actor=supervisor, at=at(15, 12))
+    assert live_clocks(case) == {ClockKind.REVIEW_DECISION}
+    case_decide_review(case=case, actor=supervisor, decision=REVIEW, at=at(5, 1, 2026))
+    assert live_clocks(case) == {ClockKind.REREVIEW_REQUEST}
+    case_request_rereview(case=case, actor=supervisor, at=at(10, 1, 2026))
+    assert live_clocks(case) == {ClockKind.REREVIEW_DECISION}
+    case_decide_rereview(case=case, actor=supervisor, decision=REVIEW, at=at(20, 1, 2026))
+    # then the matter is final, nothing runs, and every clock was met, none cancelled
+    row = Case.objects.get(pk=case.pk)
+    assert row.status == CaseStatus.FINAL and row.closed_at == at(20, 1, 2026)
+    assert live_clocks(case) == set()
+    assert set(Deadline.objects.filter(case=case).values_list("status", flat=True)) == {
+        ClockStatus.MET}
+    assert len(transitions_of(case)) == 9
+
+
+def test_an_answer_on_the_spot_meets_both_registration_clocks(clerk):
+    case = registered(clerk)
+    case_answer_on_spot(case=case, actor=clerk, answer="已当场解答", at=at(3, hour=11))
+    row = Case.objects.get(pk=case.pk)
+    assert row.status == CaseStatus.ANSWERED and row.closed_at == at(3, hour=11)
+    assert live_clocks(case) == set()
+
+
+def test_a_refusal_names_the_channel_and_meets_the_clocks(clerk):
+    case = registered(clerk)
+    case_refuse(case=case, actor=clerk, reason="属劳动争议仲裁事项",
+                channel=DiversionChannel.ARBITRATION, at=at(4))
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.diversion_channel) == (CaseStatus.NOT_ACCEPTED, "arbitration")
+    assert live_clocks(case) == set()
+
+
+def test_a_refusal_needs_a_known_channel(clerk):
+    case = registered(clerk)
+    with pytest.raises(ValidationError):
+        case_refuse(case=case, actor=clerk, reason="理由", channel="nowhere")
+
+
+def test_a_return_inside_the_window_goes_back_for_routing(clerk, handler, unit):
+    # given a case routed with a co-handling unit
+    case = registered(clerk)
+    now = timezone.now()
+    case_route(case=case, actor=clerk, lead_unit=unit(TOWNSHIP), co_units=[unit("341122-D02")],
+               at=now - timedelta(hours=2))
+    assert list(case.co_units.values_list("code", flat=True)) == ["341122-D02"]
+    # when the lead unit objects in time and the bureau agrees
+    case_request_return(case=case, actor=handler, reason="属县自然资源局职责", at=now - timedelta(hours=1))
+    assert clock(case, ClockKind.OBJECTION).status == ClockStatus.MET
+    case_agree_return(case=case, actor=clerk, at=now)
+    # then the case is the bureau's again, with a fresh routing clock and no units
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.lead_unit, row.return_reason) == (
+        CaseStatus.REGISTERED, None, "属县自然资源局职责")
+    assert not row.co_units.exists()
+    assert live_clocks(case) == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE}
+    # and it can be routed again to the competent unit
+    case_route(case=row, actor=clerk, lead_unit=unit("341122-D02"))
+    assert Case.objects.get(pk=case.pk).lead_unit.code == "341122-D02"
+    assert live_clocks(case) == {ClockKind.OBJECTION, ClockKind.ACCEPTANCE_NOTICE}
+
+
+def test_a_refused_return_leaves_the_case_with_the_lead_unit(clerk, handler):
+    case = registered(clerk)
+    case_route(case=case, actor=clerk, lead_unit=demo_unit(TOWNSHIP))
+    case_request_return(case=case, actor=handler, reason="不属本单位")
+    case_refuse_return(case=case, actor=clerk)
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.lead_unit.code) == (CaseStatus.SIGNED, TOWNSHIP)
+
+
+def test_a_unit_outside_the_county_is_refused(clerk, county):
+    elsewhere = org_unit_create(name="邻县", kind=UnitKind.COUNTY, code="341123", parent=None)
+    case = case_in(CaseStatus.REGISTERED)
+    with pytest.raises(ValidationError) as caught:
+        case_route(case=case, actor=clerk, lead_unit=elsewhere)
+    assert caught.value.code == "route_unit"
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.REGISTERED
+
+
+def test_closing_cancels_the_review_window_and_reopening_starts_a_fresh_reply_clock(
+        clerk, handler):
+    # given a replied case whose review window runs
+    case = case_in(CaseStatus.IN_HANDLING)
+    case_reply(case=case, actor=handler, decision=REPLY)
+    # when it is closed
+    case_close(case=case, actor=handler)
+    assert clock(case, ClockKind.REVIEW_REQUEST).status == ClockStatus.CANCELLED
+    assert Case.objects.get(pk=case.pk).closed_at is not None
+    # and reopened
+    case_reopen(case=case, actor=clerk, reason="回访不满意")
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.closed_at) == (CaseStatus.IN_HANDLING, None)
+    assert live_clocks(case) == {ClockKind.REPLY}
+    # then a second reply replaces the first, which the audit trail keeps
+    case_reply(case=row, actor=handler, decision=replace(REPLY, outcome=Outcome.EXPLAIN))
+    assert Decision.objects.get(case=case).outcome == Outcome.EXPLAIN
+    last = transitions_of(case)[-1]
+    assert last.details["superseded"]["outcome"] == Outcome.SUPPORT
+
+
+def test_a_reopening_needs_a_reason(clerk):
+    case = case_in(CaseStatus.CLOSED)
+    with pytest.raises(ValidationError):
+        case_reopen(case=case, actor=clerk, reason=" ")
+
+
+def test_a_decision_needs_its_parts(handler, supervisor):
+    case = case_in(CaseStatus.IN_HANDLING)
+    with pytest.raises(ValidationError):
+        case_reply(case=case, actor=handler, decision=replace(REPLY, legal_basis=""))
+    review = case_in(CaseStatus.REVIEW_REQUESTED)
+    with pytest.raises(ValidationError) as caught:
+        case_decide_review(case=review, actor=supervisor, decision=REPLY)  # no review result
+    assert caught.value.code == "review_outcome"
+    assert not Decision.objects.exists()
