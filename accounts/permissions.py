@@ -189,12 +189,21 @@ def _within(path: str, roots: Iterable[str]) -> bool:
 
 
 def _condition(grant: Grant, user: Any, held: dict) -> Q:
+    """The SQL form of one grant.
+
+    A unit reached through a foreign key becomes ``fk IN (SELECT id FROM unit
+    WHERE path LIKE 'root%')``: no join, so several grants OR together as index
+    scans on the case table's foreign-key indexes, even at a million rows.
+    """
+    from .models import OrgUnit
+
     if grant.role not in held:
         return Q(pk__in=[])
     if isinstance(grant, IsOwner):
         return Q(**{grant.field: user})
-    lookup = "path__startswith" if grant.via == "self" else f"{grant.via}__path__startswith"
-    condition = Q(pk__in=[])
+    roots = Q(pk__in=[])
     for root in held[grant.role]:
-        condition |= Q(**{lookup: root})
-    return condition
+        roots |= Q(path__startswith=root)
+    if grant.via == "self":
+        return roots
+    return Q(**{f"{grant.via}__in": OrgUnit.objects.filter(roots).values("pk")})
