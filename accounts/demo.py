@@ -33,6 +33,14 @@ class DemoLogin:
     name: str
     roles: tuple[tuple[Role, str], ...]  # (role, unit code)
 
+    def describe(self) -> str:
+        """E.g. "包案领导：城关镇、河口镇"."""
+        names = OrgUnit.objects.in_bulk([code for _role, code in self.roles], field_name="code")
+        by_role: dict[Role, list[str]] = {}
+        for role, code in self.roles:
+            by_role.setdefault(role, []).append(names[code].name)
+        return "; ".join(f"{role.label}: {', '.join(units)}" for role, units in by_role.items())
+
 
 LOGINS = (
     DemoLogin("clerk", "李接待", ((Role.CLERK, "341122-D00"),)),

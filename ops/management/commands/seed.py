@@ -5,19 +5,40 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.demo import demo_org_seed, demo_users_seed
+from cases.demo.bulk import demo_cases_seed
 
 
 class Command(BaseCommand):
-    help = "Load the demo county and one login per role (idempotent). Refused in production."
+    help = ("Load the demo county and one login per role (idempotent); with --cases N, also add "
+            "N generated demo cases (each run adds more). Refused in production.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--cases", type=int, default=0, metavar="N",
+                            help="Also add N demo cases, written with COPY (default 0).")
+        parser.add_argument("--seed", type=int, default=2026, metavar="S",
+                            help="Random seed of the generated cases (default 2026).")
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError(_("Demo data is not allowed with these settings (production)."))
+        if options["cases"] < 0:
+            raise CommandError(_("--cases must be 0 or more."))
         password = os.environ.get("DEMO_PASSWORD", "demo")
         county = demo_org_seed()
         logins = demo_users_seed(password=password)
         self.stdout.write(_("Demo county: %(name)s") % {"name": county.name})
         self.stdout.write(_("Demo logins (password: %(password)s):") % {"password": password})
         for login in logins:
-            roles = ", ".join(str(role.label) for role, _code in login.roles)
-            self.stdout.write(f"  {login.username:<11} {login.name:<6} {roles}")
+            self.stdout.write(f"  {login.username:<11} {login.name:<6} {login.describe()}")
+        if options["cases"]:
+            self._seed_cases(count=options["cases"], seed=options["seed"])
+
+    def _seed_cases(self, *, count: int, seed: int) -> None:
+        report = demo_cases_seed(count=count, seed=seed, stdout=self.stdout)
+        self.stdout.write(_(
+            "Seeded %(cases)s cases in %(seconds).1f s (%(rate)s cases/s): %(petitioners)s new "
+            "petitioners, %(parties)s case petitioners, %(clocks)s clocks, %(events)s events."
+        ) % {"cases": f"{report.cases:,}", "seconds": report.seconds,
+             "rate": f"{report.cases_per_s:,.0f}", "petitioners": f"{report.petitioners:,}",
+             "parties": f"{report.parties:,}", "clocks": f"{report.deadlines:,}",
+             "events": f"{report.events:,}"})
