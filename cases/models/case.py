@@ -65,8 +65,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
                                       verbose_name=_("registered by"))
+    # Foreign keys led by a composite index below carry no index of their own.
     registered_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+",
-                                        verbose_name=_("registering office"))
+                                        db_index=False, verbose_name=_("registering office"))
     petitioners = models.ManyToManyField(Petitioner, through="CasePetitioner",
                                          related_name="cases", verbose_name=_("petitioners"))
     headcount = models.PositiveIntegerField(_("headcount"), default=1)
@@ -91,11 +92,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
     status = FSMField(_("status"), max_length=20, choices=CaseStatus.choices,
                       default=CaseStatus.REGISTERED, protected=True)
     lead_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("lead unit"))
+                                  related_name="+", db_index=False, verbose_name=_("lead unit"))
     co_units = models.ManyToManyField(OrgUnit, blank=True, related_name="+",
                                       verbose_name=_("co-handling units"))
     leader = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="led_cases", verbose_name=_("responsible leader"))
+                               related_name="led_cases", db_index=False,
+                               verbose_name=_("responsible leader"))
     spot_answer = models.TextField(_("answer on the spot"), blank=True)
     refusal_reason = models.TextField(_("reason not accepted"), blank=True)
     diversion_channel = models.CharField(_("competent channel"), max_length=20, blank=True,
@@ -112,7 +114,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["registered_unit", "status"], name="case_office_status"),
             models.Index(fields=["lead_unit", "status"], name="case_lead_status"),
-            models.Index(fields=["place_unit"], name="case_place"),
             models.Index(fields=["leader", "status"], name="case_leader_status"),
             models.Index(fields=["received_at"], name="case_received"),
         ]
@@ -227,7 +228,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
 class CasePetitioner(models.Model):
     """A person on a case: one is the main petitioner; a group sends ≤5 representatives."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties",
+                             db_index=False)  # led by petitioner_once_per_case
     petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="parties")
     is_main = models.BooleanField(_("main petitioner"), default=False)
     is_representative = models.BooleanField(_("representative"), default=False)

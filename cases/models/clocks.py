@@ -36,7 +36,8 @@ class Deadline(models.Model):
     module; ``due_at`` is 24:00 of that day, indexed for "open clocks due before T".
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines",
+                             db_index=False)  # led by deadline_case_kind
     kind = models.CharField(_("clock"), max_length=20, choices=ClockKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=ClockStatus.choices,
                               default=ClockStatus.OPEN)

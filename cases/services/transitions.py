@@ -18,6 +18,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts.models import OrgUnit, User
@@ -54,7 +55,7 @@ STEP_LABELS = {
     "decide_review": _("Record the review decision"),
     "request_rereview": _("Record a re-review request"),
     "decide_rereview": _("Record the re-review decision"),
-    "close": _("Close"),
+    "close": pgettext_lazy("case step", "Close"),
     "reopen": _("Reopen"),
 }
 
