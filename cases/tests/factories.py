@@ -57,7 +57,8 @@ class CaseFactory(DjangoModelFactory):
     class Meta:
         model = Case
 
-    number = factory.Sequence(lambda n: f"341122-2026-{n + 1:06d}")
+    # A prefix registration never issues, so factory cases cannot collide with real numbers.
+    number = factory.Sequence(lambda n: f"T-2026-{n + 1:06d}")
     query_code = factory.Sequence(lambda n: f"Q{n:07d}")
     channel = Channel.VISIT
     received_at = datetime(2026, 9, 16, 9, 30, tzinfo=SHANGHAI)
