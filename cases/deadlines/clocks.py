@@ -27,6 +27,8 @@ from cases.deadlines.calendar import DayOverride, DueDate, Unit, WorkCalendar
 from cases.events import case_event_record
 from cases.models import AnnouncedYear, CalendarDay, Case, CaseEvent, Deadline, DeadlineRule
 
+# Days are the office's days (Asia/Shanghai), whatever the server's zone; case numbers
+# take their year from the same clock.
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 LIVE = (ClockStatus.OPEN, ClockStatus.PAUSED)
 RECOMPUTE_BATCH = 2000

@@ -92,7 +92,8 @@ class Recusal(models.Model):
 class Decision(models.Model):
     """A written reply, review or re-review decision (R22 Art.32, 35, 36)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions",
+                             db_index=False)  # led by one_decision_per_kind
     kind = models.CharField(_("kind"), max_length=10, choices=DecisionKind.choices)
     request = models.TextField(_("the request"))
     facts = models.TextField(_("facts found"))

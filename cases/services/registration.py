@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -16,13 +15,11 @@ from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can
 
 from ..choices import CauseTag, ClockKind, EventKind, IdType, Urgency
-from ..deadlines.clocks import clock_start
+from ..deadlines.clocks import OFFICE_TZ, clock_start
 from ..events import case_event_record
 from ..idnumbers import normalize_resident_id, validate_resident_id
 from ..models import Case, CaseNumberSequence, CasePetitioner, Category, Petitioner
 
-# Case numbers and their year follow the office's clock, whatever the server's.
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 MAX_REPRESENTATIVES = 5  # R22 Art.20: a group on one matter sends at most five
 # No 0/O, 1/I/L: the code is read out over the phone and typed from an SMS.
 QUERY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

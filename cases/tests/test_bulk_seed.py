@@ -1,4 +1,4 @@
-"""The bulk demo seeder (cases/demo/bulk.py) and the bench command that times it."""
+"""The bulk demo seeder (cases/demo/bulk/) and the bench command that times it."""
 
 import re
 from collections import Counter, defaultdict
@@ -12,7 +12,18 @@ from django.db.models import Count, F, Q
 from django.test import override_settings
 from django.utils import timezone
 
-from cases.choices import CaseStatus, ClockKind, ClockStatus, EventKind, IdType
+from accounts.choices import Role
+from accounts.models import OrgUnit
+from cases.choices import (
+    CaseStatus,
+    ClockKind,
+    ClockStatus,
+    DecisionKind,
+    EventKind,
+    IdType,
+    Outcome,
+    ReviewOutcome,
+)
 from cases.demo.bulk import LIVE_CLOCKS, demo_cases_seed
 from cases.idnumbers import validate_resident_id
 from cases.models import (
@@ -21,11 +32,19 @@ from cases.models import (
     CaseNumberSequence,
     CasePetitioner,
     Deadline,
+    Decision,
+    Leadership,
     Petitioner,
 )
 
 CASES = 3000  # enough for the rarest status (a return awaiting decision) to appear
 LIVE = (ClockStatus.OPEN, ClockStatus.PAUSED)
+S = CaseStatus
+REPLIED_OR_LATER = {S.REPLIED, S.REVIEW_REQUESTED, S.REVIEWED, S.REREVIEW_REQUESTED, S.FINAL,
+                    S.CLOSED}
+NOT_ROUTED = {S.REGISTERED, S.ANSWERED, S.NOT_ACCEPTED}
+STEP_KINDS = {"reply": DecisionKind.REPLY, "decide_review": DecisionKind.REVIEW,
+              "decide_rereview": DecisionKind.REREVIEW}
 
 
 @pytest.fixture
@@ -45,6 +64,8 @@ def test_the_report_counts_what_was_written(seeded):
     assert seeded.petitioners == Petitioner.objects.count()
     assert seeded.parties == CasePetitioner.objects.count()
     assert seeded.deadlines == Deadline.objects.count()
+    assert seeded.leaderships == Leadership.objects.count() > 0
+    assert seeded.decisions == Decision.objects.count() > 0
     assert seeded.events == CaseEvent.objects.count()
     assert sum(seeded.statuses.values()) == CASES
     assert seeded.seconds > 0 and seeded.cases_per_s > 0
@@ -145,7 +166,8 @@ def test_times_run_forward_and_never_past_now(seeded):
 
 def test_events_replay_each_case_to_its_status(seeded):
     chains: dict[int, list[tuple]] = defaultdict(list)
-    for row in CaseEvent.objects.order_by("case_id", "at", "id").values_list(
+    status_events = CaseEvent.objects.filter(kind__in=[EventKind.REGISTERED, EventKind.TRANSITION])
+    for row in status_events.order_by("case_id", "at", "id").values_list(
             "case_id", "kind", "from_status", "to_status"):
         chains[row[0]].append(row[1:])
     for case_id, status in Case.objects.values_list("id", "status"):
@@ -155,6 +177,107 @@ def test_events_replay_each_case_to_its_status(seeded):
             assert kind == EventKind.TRANSITION
             assert after_from == before
         assert chain[-1][2] == status
+
+
+def test_every_replied_case_has_its_written_decisions(seeded):
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for case_id, kind in Decision.objects.values_list("case_id", "kind"):
+        kinds[case_id].add(kind)
+    reviewed = set(CaseEvent.objects.filter(details__step="decide_review")
+                   .values_list("case_id", flat=True))
+    for case_id, status in Case.objects.values_list("id", "status"):
+        assert (DecisionKind.REPLY in kinds[case_id]) == (status in REPLIED_OR_LATER), case_id
+        assert (DecisionKind.REVIEW in kinds[case_id]) == (case_id in reviewed), case_id
+        assert (DecisionKind.REREVIEW in kinds[case_id]) == (status == S.FINAL), case_id
+    after_review = Case.objects.filter(status__in=[S.REVIEWED, S.REREVIEW_REQUESTED, S.FINAL])
+    assert after_review.exists()
+    assert not after_review.exclude(decisions__kind=DecisionKind.REVIEW).exists()
+
+
+def test_no_decision_before_the_reply(seeded):
+    assert Case.objects.exclude(status__in=REPLIED_OR_LATER).exists()
+    assert not Decision.objects.exclude(case__status__in=REPLIED_OR_LATER).exists()
+
+
+def test_decisions_are_recorded_as_the_transition_services_do(seeded, handler, supervisor):
+    decisions = {row.pk: row for row in Decision.objects.all()}
+    events = CaseEvent.objects.filter(kind=EventKind.TRANSITION, details__step__in=STEP_KINDS)
+    assert events.count() == len(decisions)
+    for event in events:
+        decision = decisions.pop(event.details["decision"])
+        assert decision.case_id == event.case_id
+        assert decision.kind == STEP_KINDS[event.details["step"]]
+        assert decision.issued_at == event.at
+        assert decision.outcome == event.details["outcome"]
+        assert decision.review_outcome == event.details.get("review_outcome", "")
+        assert decision.issued_by_id == (handler.pk if decision.kind == DecisionKind.REPLY
+                                         else supervisor.pk)
+        assert all((decision.request, decision.facts, decision.reasons, decision.legal_basis))
+    assert not decisions
+    replies = Counter(Decision.objects.filter(kind=DecisionKind.REPLY)
+                      .values_list("outcome", flat=True))
+    assert set(replies) == set(Outcome.values)
+    assert replies.most_common(1)[0][0] == Outcome.EXPLAIN
+    reviews = Decision.objects.exclude(kind=DecisionKind.REPLY)
+    assert set(reviews.values_list("review_outcome", flat=True)) <= {ReviewOutcome.UPHELD,
+                                                                     ReviewOutcome.CHANGED}
+
+
+def test_leaders_lead_hard_cases_only_where_they_lead(seeded, leader):
+    roots = (OrgUnit.objects.filter(role_assignments__user=leader,
+                                    role_assignments__role=Role.LEADER)
+             .values_list("path", flat=True))
+    assert len(roots) == 2  # 城关镇 and 河口镇
+    under = Q(pk__in=[])
+    for root in roots:
+        under |= Q(path__startswith=root)
+    led_places = OrgUnit.objects.filter(under)
+    hard = (Q(is_group=True) | Q(repeat_of__isnull=False)) & ~Q(status__in=NOT_ROUTED)
+    expected = Case.objects.filter(hard, place_unit__in=led_places)
+    led = Case.objects.filter(leader__isnull=False)
+    assert led.exists() and Case.objects.filter(hard).exclude(place_unit__in=led_places).exists()
+    assert set(led.values_list("id", flat=True)) == set(expected.values_list("id", flat=True))
+    assert set(led.values_list("leader", flat=True)) == {leader.pk}
+    current = Leadership.objects.filter(is_current=True)
+    assert sorted(current.values_list("case_id", "leader_id")) == sorted(
+        led.values_list("id", "leader_id"))
+    assert Leadership.objects.count() == current.count()
+
+
+def test_the_leader_sees_every_case_he_leads(seeded, leader):
+    led = Case.objects.filter(leader=leader)
+    assert led.exists()
+    assert not led.difference(Case.objects.visible_to(leader)).exists()
+
+
+def test_leaderships_are_recorded_as_the_leadership_services_do(seeded, clerk, head, handler):
+    now = timezone.now()
+    reply_due = dict(Deadline.objects.filter(kind=ClockKind.REPLY).values_list("case_id", "due_on"))
+    events = defaultdict(list)
+    for event in CaseEvent.objects.filter(kind__in=[EventKind.LEADER_ASSIGNED,
+                                                    EventKind.DUTY_DONE]):
+        events[event.details["leadership"]].append(event)
+    for leadership in Leadership.objects.select_related("case"):
+        assigned, *duties = sorted(events.pop(leadership.pk), key=lambda e: (e.at, e.pk))
+        assert (assigned.kind, assigned.actor_id, assigned.at) == (
+            EventKind.LEADER_ASSIGNED, clerk.pk, leadership.assigned_at)
+        assert assigned.details == {
+            "leadership": leadership.pk, "leader": leadership.leader_id,
+            "responsible": leadership.responsible_id, "deadline": leadership.deadline.isoformat()}
+        assert leadership.responsible_id in (head.pk, handler.pk)
+        assert leadership.measures and leadership.assigned_by_id == clerk.pk
+        assert leadership.deadline >= timezone.localdate(leadership.assigned_at)
+        assert leadership.deadline <= reply_due.get(leadership.case_id, leadership.deadline)
+        done = [getattr(leadership, field) for field in Leadership.DUTIES]
+        assert [d for d in done if d] == sorted(d for d in done if d)
+        assert all(leadership.assigned_at <= d <= now for d in done if d)
+        assert [(e.kind, e.actor_id, e.at) for e in duties] == [
+            (EventKind.DUTY_DONE, leadership.leader_id, d) for d in done if d]
+        status = leadership.case.status
+        assert (leadership.handled_at is not None) == (status in REPLIED_OR_LATER)
+        assert (leadership.stabilised_at is not None) == (status in Case.CLOSED_STATES)
+    assert not events
+    assert Leadership.objects.filter(stabilised_at__isnull=False).exists()
 
 
 def test_numbers_are_unique_per_year_and_the_sequence_continues(supervisor):

@@ -1,0 +1,178 @@
+"""Writing a chunk: ids, numbers and unique ID numbers from the database, then COPY."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections import Counter
+
+from django.db import connection
+
+from cases.choices import CaseStatus as S
+from cases.choices import EventKind, IdType
+from cases.idnumbers import check_digit
+
+from .generate import Case, Chunk
+from .rows import RowId
+from .world import World
+
+_COPY = {
+    "petitioners": "COPY cases_petitioner (id, id_number, name, sex, ethnicity, id_type, phone, "
+                   "phone_alt, address, is_anonymous, is_key_person, created_at, address_unit_id)"
+                   " FROM STDIN",
+    "cases": "COPY cases_case (id, number, repeat_of_id, query_code, channel, postal_reference, "
+             "received_at, registered_at, headcount, is_group, purpose, summary, demands, "
+             "complained_person, cause_tags, urgency, status, spot_answer, refusal_reason, "
+             "diversion_channel, return_reason, closed_at, updated_at, complained_unit_id, "
+             "lead_unit_id, leader_id, place_unit_id, registered_by_id, registered_unit_id, "
+             "category_id) FROM STDIN",
+    "parties": "COPY cases_casepetitioner (case_id, petitioner_id, is_main, is_representative)"
+               " FROM STDIN",
+    "deadlines": "COPY cases_deadline (case_id, kind, status, starts_on, length, unit, "
+                 "extension_days, paused_days, paused_on, due_on, due_at, provisional, "
+                 "closed_at) FROM STDIN",
+    "leaderships": "COPY cases_leadership (id, case_id, leader_id, measures, deadline, "
+                   "responsible_id, assigned_by_id, assigned_at, is_current, investigated_at, "
+                   "handled_at, stabilised_at) FROM STDIN",
+    "decisions": "COPY cases_decision (id, case_id, kind, request, facts, reasons, outcome, "
+                 "review_outcome, legal_basis, issued_by_id, issued_at) FROM STDIN",
+    "events": "COPY cases_caseevent (case_id, kind, at, from_status, to_status, details, "
+              "actor_id) FROM STDIN",
+}
+TABLES = ("cases_case", "cases_petitioner", "cases_casepetitioner", "cases_deadline",
+          "cases_leadership", "cases_decision", "cases_caseevent")
+
+# Take ``count`` numbers of a county and year; the same statement case_register uses.
+_NUMBERS_TAKE = (
+    "INSERT INTO cases_casenumbersequence (county_id, year, last) VALUES (%s, %s, %s) "
+    "ON CONFLICT (county_id, year) DO UPDATE SET last = cases_casenumbersequence.last + "
+    "EXCLUDED.last"
+)
+
+
+class Writer:
+    """The database side: ids, numbers and unique ID numbers, then the COPY text."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.sequences: dict[str, str] = {}
+
+    def ids(self, table: str, count: int) -> list[int]:
+        """Take ``count`` ids from the table's identity sequence (safe beside live inserts)."""
+        if not count:
+            return []
+        if table not in self.sequences:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                self.sequences[table] = cursor.fetchone()[0]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                           [self.sequences[table], count])
+            return [row[0] for row in cursor.fetchall()]
+
+    def case_count(self) -> int:
+        """How many cases are on file (a rerun mixes it into the seed)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM cases_case")
+            return cursor.fetchone()[0]
+
+    def sync_numbers(self) -> None:
+        """Raise each year's number sequence to the highest number on file.
+
+        Registration numbers through the sequence, but rows written some other way
+        (a restore, test factories) may hold higher numbers already. This reads every
+        number on file (seconds at a million cases), so the run does it while the
+        first chunk is drawn.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT split_part(number, '-', 2)::int, max(split_part(number, '-', 3)::int) "
+                "FROM cases_case WHERE number ~ %s GROUP BY 1",
+                [f"^{self.world.county_code}-[0-9]{{4}}-[0-9]+$"])
+            for year, highest in cursor.fetchall():
+                cursor.execute(
+                    "INSERT INTO cases_casenumbersequence (county_id, year, last) "
+                    "VALUES (%s, %s, %s) ON CONFLICT (county_id, year) DO UPDATE "
+                    "SET last = GREATEST(cases_casenumbersequence.last, EXCLUDED.last)",
+                    [self.world.county_id, year, highest])
+
+    def write(self, chunk: Chunk) -> None:
+        """Number the cases, give new rows ids and people unique ID numbers, and COPY all rows."""
+        for person, person_id in zip(chunk.people, self.ids("cases_petitioner", len(chunk.people)),
+                                     strict=True):
+            person[0] = person_id
+        for table, rows in (("cases_leadership", chunk.leaderships),
+                            ("cases_decision", chunk.decisions)):
+            for (row_id, _text), value in zip(rows, self.ids(table, len(rows)), strict=True):
+                row_id.value = value
+        with connection.cursor() as cursor:
+            self._unique_id_numbers(cursor, chunk.people)
+            numbers = self._numbers(cursor, chunk.cases)
+            copy = cursor.connection.cursor()  # psycopg2's own, for copy_expert
+            for sql, text in self._render(chunk, numbers):
+                copy.copy_expert(sql, io.StringIO(text), size=1 << 20)
+
+    def _numbers(self, cursor, cases: list[Case]) -> list[str]:
+        """Take a block of numbers per year from the county's sequence, as registration does."""
+        next_number = {}
+        for year, count in sorted(Counter(case.year for case in cases).items()):
+            cursor.execute(_NUMBERS_TAKE + " RETURNING last", [self.world.county_id, year, count])
+            next_number[year] = cursor.fetchone()[0] - count + 1
+        numbers, prefix = [], self.world.county_code
+        for case in cases:
+            numbers.append(f"{prefix}-{case.year}-{next_number[case.year]:06d}")
+            next_number[case.year] += 1
+        return numbers
+
+    def _unique_id_numbers(self, cursor, people: list[list]) -> None:
+        """Redraw the sequence code of any ID number already on file or drawn twice."""
+        rng = random.Random(len(people))
+        pending = [person for person in people if person[1]]
+        seen: set[str] = set()
+        while pending:
+            cursor.execute("SELECT id_number FROM cases_petitioner WHERE id_type = %s "
+                           "AND id_number = ANY(%s)",
+                           [IdType.RESIDENT_ID, [person[1] for person in pending]])
+            taken = {row[0] for row in cursor.fetchall()}
+            clashes = []
+            for person in pending:
+                if person[1] in taken or person[1] in seen:
+                    person[1] = _redrawn(person[1], rng)
+                    clashes.append(person)
+                else:
+                    seen.add(person[1])
+            pending = clashes
+
+    def _render(self, chunk: Chunk, numbers: list[str]) -> list[tuple[str, str]]:
+        clerk = self.world.clerk_id
+        cases, parties, events = [], [], []
+        for case, number in zip(chunk.cases, numbers, strict=True):
+            case_id = case.case_id
+            cases.append(f"{case_id}\t{number}\t{case.tail}\n")
+            parties += [f"{case_id}\t{person[0]}\t{'t' if main else 'f'}\t{'t' if rep else 'f'}\n"
+                        for person, main, rep in case.parties]
+            # The registration event's details, as case_register writes them.
+            events.append(
+                f'{case_id}\t{EventKind.REGISTERED}\t{case.registered_at}\t\t{S.REGISTERED}'
+                f'\t{{"number": "{number}", "channel": "{case.channel}", "headcount": '
+                f'{case.headcount}, "petitioners": {len(case.parties)}}}\t{clerk}\n')
+            events += case.events  # str, or WithId: it names a decision or leadership
+        people = "".join(f"{p[0]}\t{p[1]}\t{p[2]}\n" for p in chunk.people)
+        return [(_COPY["petitioners"], people), (_COPY["cases"], "".join(cases)),
+                (_COPY["parties"], "".join(parties)),
+                (_COPY["deadlines"], "".join(chunk.deadlines)),
+                (_COPY["leaderships"], _with_ids(chunk.leaderships)),
+                (_COPY["decisions"], _with_ids(chunk.decisions)),
+                (_COPY["events"], "".join(map(str, events)))]
+
+
+def _with_ids(rows: list[tuple[RowId, str]]) -> str:
+    return "".join(f"{row_id.value}\t{text}" for row_id, text in rows)
+
+
+def _redrawn(number: str, rng: random.Random) -> str:
+    """Same place of registration, birth date and sex; a new sequence code and check digit."""
+    parity = int(number[16]) % 2
+    code = rng.randrange(0, 500) * 2 + parity or 2  # 001-999, odd for men, even for women
+    first17 = f"{number[:14]}{code:03d}"
+    return first17 + check_digit(first17)
