@@ -9,7 +9,7 @@ A grant is one of two shapes:
 
 * :class:`InUnit` — the user holds ``role`` in a unit that contains the
   object's unit (``via`` names the attribute that holds it; ``"self"`` when
-  the object *is* a unit). A role's jurisdiction is its unit and everything
+  the object *is* a unit; with ``many``, any one of several units). A role's jurisdiction is its unit and everything
   below, so "contains" is a prefix test on the materialized path.
 * :class:`IsOwner` — the object names the user in ``field`` (e.g. the case's
   responsible leader) and the user holds ``role`` somewhere.
@@ -58,6 +58,7 @@ class Action(StrEnum):
 class InUnit:
     role: Role
     via: str = "self"
+    many: bool = False  # ``via`` is a many-to-many field (e.g. a case's co-handling units)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ Grant = InUnit | IsOwner
 # The case's units: where it was registered (the petition office), the unit
 # leading its handling, and the place the matter belongs to.
 _OFFICE, _LEAD, _PLACE = "registered_unit", "lead_unit", "place_unit"
+# Co-handling units (协办, R22 Art.24) see the case and add to its record; the lead unit acts.
+_CO_HANDLER = InUnit(Role.HANDLER, "co_units", many=True)
+_CO_HEAD = InUnit(Role.UNIT_HEAD, "co_units", many=True)
 
 GRANTS: dict[Action, tuple[Grant, ...]] = {
     Action.CASE_REGISTER: (InUnit(Role.CLERK),),
@@ -84,6 +88,8 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         InUnit(Role.CLERK, _OFFICE),
         InUnit(Role.HANDLER, _LEAD),
         InUnit(Role.UNIT_HEAD, _LEAD),
+        _CO_HANDLER,
+        _CO_HEAD,
         IsOwner(Role.LEADER, "leader"),
         InUnit(Role.LEADER, _PLACE),
         InUnit(Role.SUPERVISOR, _OFFICE),
@@ -105,6 +111,8 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         InUnit(Role.CLERK, _OFFICE),
         InUnit(Role.HANDLER, _LEAD),
         InUnit(Role.UNIT_HEAD, _LEAD),
+        _CO_HANDLER,
+        _CO_HEAD,
         IsOwner(Role.LEADER, "leader"),
         InUnit(Role.SUPERVISOR, _OFFICE),
     ),
@@ -140,7 +148,7 @@ def scope(user: Any, action: Action, queryset: QuerySet) -> QuerySet:
     held = held_roles(user)
     condition = Q(pk__in=[])
     for grant in GRANTS[action]:
-        condition |= _condition(grant, user, held)
+        condition |= _condition(grant, user, held, queryset.model)
     return queryset.filter(condition)
 
 
@@ -180,15 +188,18 @@ def is_recused(user: Any, obj: Any) -> bool:
 def _allows(grant: Grant, user: Any, held: dict, obj: Any) -> bool:
     if isinstance(grant, IsOwner):
         return grant.role in held and getattr(obj, f"{grant.field}_id", None) == user.pk
+    roots = held.get(grant.role, ())
+    if grant.many:
+        return any(_within(unit.path, roots) for unit in getattr(obj, grant.via).all())
     unit = obj if grant.via == "self" else getattr(obj, grant.via, None)
-    return unit is not None and _within(unit.path, held.get(grant.role, ()))
+    return unit is not None and _within(unit.path, roots)
 
 
 def _within(path: str, roots: Iterable[str]) -> bool:
     return any(path.startswith(root) for root in roots)
 
 
-def _condition(grant: Grant, user: Any, held: dict) -> Q:
+def _condition(grant: Grant, user: Any, held: dict, model: Any) -> Q:
     """The SQL form of one grant.
 
     A unit reached through a foreign key becomes ``fk IN (SELECT id FROM unit
@@ -206,4 +217,7 @@ def _condition(grant: Grant, user: Any, held: dict) -> Q:
         roots |= Q(path__startswith=root)
     if grant.via == "self":
         return roots
-    return Q(**{f"{grant.via}__in": OrgUnit.objects.filter(roots).values("pk")})
+    units = OrgUnit.objects.filter(roots).values("pk")
+    if grant.many:  # a semi-join, so a case with two matching units is listed once
+        return Q(pk__in=model.objects.filter(**{f"{grant.via}__in": units}).values("pk"))
+    return Q(**{f"{grant.via}__in": units})

@@ -103,3 +103,20 @@ def test_case_list_costs_the_same_whatever_its_length(demo_users, cases,
         rows = list(case_list(user=supervisor))
         [(c.registered_unit.name, c.lead_unit and c.lead_unit.name) for c in rows]
     assert len(rows) == 9
+
+
+def test_a_co_handling_unit_sees_and_notes_the_case_but_does_not_act(demo_users):
+    """协办 (R22 Art.24): 城关镇 co-handles a case 河口镇 leads."""
+    from accounts.permissions import Action, can
+
+    # given a case led by 河口镇 with 城关镇 and 东湖街道 co-handling
+    case = CaseFactory(status=CaseStatus.SIGNED, lead_unit=demo_unit("341122101"),
+                       place_unit=demo_unit("341122101002"))
+    case.co_units.set([demo_unit("341122100"), demo_unit("341122100001")])
+    handler = demo_users["handler"]
+    # then 城关镇's handler sees it once, may add to its record, and may not handle it
+    assert list(Case.objects.visible_to(handler)) == [case]
+    assert can(handler, Action.CASE_VIEW, case)
+    assert can(handler, Action.CASE_NOTE, case)
+    assert not can(handler, Action.CASE_HANDLE, case)
+    assert case_available_transitions(user=handler, case=case) == []
