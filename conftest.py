@@ -59,3 +59,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         rules.add_rules(apps, None)
+
+
+@pytest.fixture
+def english():
+    """Run a test in English, for tests that read a message's words rather than its code."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

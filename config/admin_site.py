@@ -44,3 +44,16 @@ class AdministratorOnly:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._administers(request)
+
+
+class ReadOnlyForAdministrators(AdministratorOnly):
+    """Administrators may look; nobody adds, changes or deletes (services own these rows)."""
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

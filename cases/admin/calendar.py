@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.admin_site import AdministratorOnly
+from config.admin_site import AdministratorOnly, ReadOnlyForAdministrators
 
 from ..deadlines.clocks import clocks_recompute, deadline_explain
 from ..models import AnnouncedYear, CalendarDay, Deadline, DeadlineRule
@@ -82,7 +82,7 @@ class DeadlineRuleAdmin(AdministratorOnly, admin.ModelAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(AdministratorOnly, admin.ModelAdmin):
+class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
     """Clocks, read-only: they change through the clock services, which write the audit trail."""
 
     list_display = ("case", "kind", "status", "starts_on", "due_on", "provisional")
@@ -101,11 +101,3 @@ class DeadlineAdmin(AdministratorOnly, admin.ModelAdmin):
         return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>",
                                                            ((line,) for line in lines)))
 
-    def has_add_permission(self, request, *args) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -8,22 +8,11 @@ their parties, clocks and events, and changes none of them.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_site import AdministratorOnly
+from config.admin_site import ReadOnlyForAdministrators
 
 from ..models import Case, CaseEvent, CasePetitioner, Deadline
 
-
-class ReadOnly(AdministratorOnly):
-    """Administrators may look; nobody adds, changes or deletes here."""
-
-    def has_add_permission(self, request, *args) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+ReadOnly = ReadOnlyForAdministrators
 
 
 class PartyInline(ReadOnly, admin.TabularInline):

@@ -14,7 +14,6 @@ from django.apps import apps
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import translation
 
 from cases.choices import ClockKind, ClockStatus, EventKind
 from cases.deadlines.clocks import (
@@ -50,12 +49,6 @@ def deadline_rules(db):
     """Put back the rules migration 0002 seeds: a transactional test's flush (any module's)
     empties the table, and --reuse-db keeps it empty for the next run."""
     importlib.import_module("cases.migrations.0002_deadline_rules").add_rules(apps, None)
-
-
-@pytest.fixture
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

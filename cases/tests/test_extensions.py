@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
 
 from cases.choices import CaseStatus, ClockKind, ClockStatus, EventKind, ExtensionStatus
 from cases.models import CaseEvent, Deadline, Extension
@@ -10,13 +9,7 @@ from cases.services.extensions import extension_decide, extension_request
 from cases.services.transitions import case_accept
 from cases.tests.factories import CaseFactory, demo_unit
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

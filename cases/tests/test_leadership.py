@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from cases.choices import CaseStatus, EventKind
 from cases.models import Case, CaseEvent, Leadership
@@ -14,13 +14,7 @@ from cases.services.leadership import case_assign_leader, leadership_mark_duty
 from cases.services.transitions import case_accept
 from cases.tests.factories import CaseFactory, demo_unit
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
 
 from cases.choices import CaseStatus, EventKind
 from cases.models import CaseEvent, Recusal
@@ -23,14 +22,8 @@ from cases.tests.factories import (
     demo_unit,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 TOWNSHIP = "341122100"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def accusation(complained_code: str | None = TOWNSHIP):

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
 
 from cases.choices import Channel, ClockKind, ClockStatus, EventKind, IdType, Purpose
 from cases.idnumbers import check_digit
@@ -21,17 +20,11 @@ from cases.services.registration import (
 )
 from cases.tests.factories import CategoryFactory, valid_resident_id
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECEIVED = datetime(2025, 11, 3, 9, 30, tzinfo=SHANGHAI)  # a Monday
 ZHANG_ID = "34112219800101001" + check_digit("34112219800101001")
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

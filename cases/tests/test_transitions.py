@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.choices import Role, UnitKind
 from accounts.services import org_unit_create, role_grant
@@ -60,7 +60,7 @@ from cases.tests.factories import (
     valid_resident_id,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE, TOWNSHIP, OTHER_TOWNSHIP = "341122-D00", "341122100", "341122101"
@@ -121,12 +121,6 @@ ALLOWED = {
 SOURCES = {step: {source} for step, (source, _target, _call) in STEPS.items()}
 SOURCES["reply"] = {CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING}
 SOURCES["close"] = {CaseStatus.REPLIED, CaseStatus.REVIEWED}
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def case_in(status: str, *, objection_due: datetime | None = None) -> Case:
