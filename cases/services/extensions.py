@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +17,8 @@ from ..models import Case, Deadline, Extension
 from ..models.handling import MAX_EXTENSION_DAYS
 
 HANDLING_STATES = (CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING)
+_ONCE = _("This case already has an extension asked for or granted; the reply period can be "
+          "extended only once.")
 
 
 def _reply_clock_runs(case: Case) -> bool:
@@ -34,8 +36,12 @@ def extension_request(*, case: Case, actor: User, days: int, reason: str,
                                % {"number": case.number})
     reason = (reason or "").strip()
     _check_request(case=case, days=days, reason=reason)
-    extension = Extension.objects.create(case=case, days=days, reason=reason,
-                                         requested_by=actor, requested_at=at)
+    try:
+        with transaction.atomic():  # two requests at once: the constraint decides, not a 500
+            extension = Extension.objects.create(case=case, days=days, reason=reason,
+                                                 requested_by=actor, requested_at=at)
+    except IntegrityError as exc:
+        raise ValidationError(_ONCE, code="once") from exc
     case_event_record(case=case, kind=EventKind.EXTENSION_REQUESTED, actor=actor, at=at,
                       details={"extension": extension.pk, "days": days, "reason": reason})
     return extension
@@ -54,8 +60,7 @@ def _check_request(*, case: Case, days: int, reason: str) -> None:
         raise ValidationError(_("Give the reason; it is told to the petitioner."), code="reason")
     live = (ExtensionStatus.PENDING, ExtensionStatus.APPROVED)
     if Extension.objects.filter(case=case, status__in=live).exists():  # also a DB constraint
-        raise ValidationError(_("This case already has an extension asked for or granted; "
-                                "the reply period can be extended only once."), code="once")
+        raise ValidationError(_ONCE, code="once")
 
 
 @transaction.atomic
