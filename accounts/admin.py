@@ -1,17 +1,43 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
-from treebeard.forms import movenodeform_factory
+from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from config.admin_site import AdministratorOnly
 
 from .models import OrgUnit, RoleAssignment, User
 
 
+class OrgUnitMoveForm(MoveNodeForm):
+    """treebeard's move form, plus the tree's shape rule (``OrgUnit.clean_parent``)."""
+
+    def target_parent(self) -> OrgUnit | None:
+        """The unit this one will sit under once saved, from the reference node and position."""
+        reference = self.cleaned_data.get("treebeard_ref_node")
+        position = self.cleaned_data.get("treebeard_position")
+        if reference is None:
+            return None  # a root
+        if position in ("sorted-child", "first-child", "last-child"):
+            return reference
+        return OrgUnit.objects.get_parent(reference)  # a sibling: same parent as the reference
+
+    def clean(self):
+        cleaned = super().clean()
+        if "treebeard_position" not in cleaned or self.has_error("kind"):
+            return cleaned
+        try:
+            self.instance.kind = cleaned.get("kind", self.instance.kind)
+            self.instance.clean_parent(self.target_parent())
+        except ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(OrgUnit)
 class OrgUnitAdmin(AdministratorOnly, TreeAdmin):
-    form = movenodeform_factory(OrgUnit)
+    form = movenodeform_factory(OrgUnit, form=OrgUnitMoveForm)
     list_display = ("name", "kind", "code", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code")

@@ -94,6 +94,9 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         InUnit(Role.LEADER, _PLACE),
         InUnit(Role.SUPERVISOR, _OFFICE),
         InUnit(Role.SUPERVISOR, _LEAD),
+        InUnit(Role.SUPERVISOR, _PLACE),
+        # System administrators see (in the admin) what their jurisdiction registered.
+        InUnit(Role.ADMINISTRATOR, _OFFICE),
     ),
     # The petition office answers, refuses or routes what it registered (R22 Art.22).
     Action.CASE_ROUTE: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
@@ -122,7 +125,7 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
 
 # Actions a recused staff member may not take on the case (回避, R22 Art.28).
 HANDLING_ACTIONS = frozenset({
-    Action.CASE_ROUTE, Action.CASE_DECIDE_RETURN, Action.CASE_SIGN, Action.CASE_HANDLE,
+    Action.CASE_NOTE, Action.CASE_ROUTE, Action.CASE_DECIDE_RETURN, Action.CASE_SIGN, Action.CASE_HANDLE,
     Action.CASE_REQUEST_EXTENSION, Action.CASE_APPROVE_EXTENSION, Action.CASE_REVIEW,
     Action.CASE_LEAD, Action.CASE_REVEAL_IDENTITY, Action.CASE_SUPERVISE,
 })

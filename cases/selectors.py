@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .choices import ClockKind, ClockStatus
+from .choices import CaseStatus, ClockKind, ClockStatus
 from .models import Case, Deadline
 
 # The filters a list page may pass; anything else is ignored.
@@ -44,27 +44,68 @@ def case_get(*, user: User, pk: int) -> Case:
     )
 
 
-def objection_deadline(*, case: Case) -> Deadline | None:
-    """Return the case's running OBJECTION clock (R22 Art.23), if any."""
+def live_deadline(*, case: Case, kind: str) -> Deadline | None:
+    """Return the case's running (open or paused) clock of ``kind``, if any."""
     return (
-        Deadline.objects.filter(case=case, kind=ClockKind.OBJECTION)
+        Deadline.objects.filter(case=case, kind=kind)
         .filter(Q(status=ClockStatus.OPEN) | Q(status=ClockStatus.PAUSED))
         .first()
     )
 
 
-def objection_window_open(*, case: Case, at: datetime) -> bool:
-    """Whether a return may still be asked for: an OBJECTION clock runs and is not past due."""
-    deadline = objection_deadline(case=case)
+def _window_open(deadline: Deadline | None, at: datetime) -> bool:
+    """A window is open while its clock runs and is not past due (a paused clock is open)."""
     if deadline is None:
         return False
     return deadline.status == ClockStatus.PAUSED or at < deadline.due_at
+
+
+def objection_deadline(*, case: Case) -> Deadline | None:
+    """Return the case's running OBJECTION clock (R22 Art.23), if any."""
+    return live_deadline(case=case, kind=ClockKind.OBJECTION)
+
+
+def objection_window_open(*, case: Case, at: datetime) -> bool:
+    """Whether a return may still be asked for: an OBJECTION clock runs and is not past due."""
+    return _window_open(objection_deadline(case=case), at)
+
+
+def review_window_open(*, case: Case, at: datetime) -> bool:
+    """Whether a review may be asked for: the REVIEW_REQUEST clock runs, not past due (Art.35)."""
+    return _window_open(live_deadline(case=case, kind=ClockKind.REVIEW_REQUEST), at)
+
+
+def rereview_window_open(*, case: Case, at: datetime) -> bool:
+    """Whether a re-review may be asked for: REREVIEW_REQUEST runs, not past due (Art.36)."""
+    return _window_open(live_deadline(case=case, kind=ClockKind.REREVIEW_REQUEST), at)
+
+
+# The petitioner's request window that must lapse before a case in this state is closed.
+REQUEST_WINDOW_BEFORE_CLOSE = {
+    CaseStatus.REPLIED: ClockKind.REVIEW_REQUEST,
+    CaseStatus.REVIEWED: ClockKind.REREVIEW_REQUEST,
+}
+
+
+def close_window_deadline(*, case: Case) -> Deadline | None:
+    """The live request clock that keeps ``case`` from being closed yet, if any."""
+    kind = REQUEST_WINDOW_BEFORE_CLOSE.get(case.status)
+    return None if kind is None else live_deadline(case=case, kind=kind)
+
+
+def request_window_lapsed(*, case: Case, at: datetime) -> bool:
+    """Whether ``case`` may be closed: its review or re-review request window has lapsed
+    (or none runs), so the petitioner can no longer ask (R22 Art.35-36)."""
+    return not _window_open(close_window_deadline(case=case), at)
 
 
 # Checks outside the state machine (they read other rows), shared with the services
 # so the buttons offered are the steps the services accept.
 _EXTRA_GUARDS = {
     "request_return": objection_window_open,
+    "request_review": review_window_open,
+    "request_rereview": rereview_window_open,
+    "close": request_window_lapsed,
 }
 
 

@@ -1,21 +1,24 @@
-"""Admin for the office calendar, deadline rules and clocks.
+"""Admin for the office calendar, deadline rules, clocks and the category tree.
 
 Saving or deleting a calendar day or an announced year recomputes every live
 clock once the change is committed (DOMAIN §2; LESSONS: Alaveteli's deadlines
 did not move when a holiday was announced).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
 
 from config.admin_site import AdministratorOnly, ReadOnlyForAdministrators
 
 from ..deadlines.clocks import clocks_recompute, deadline_explain
-from ..models import AnnouncedYear, CalendarDay, Deadline, DeadlineRule
+from ..models import AnnouncedYear, CalendarDay, Case, Category, Deadline, DeadlineRule
 
 
 class RecomputesClocks:
@@ -63,8 +66,33 @@ class CalendarDayAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
     date_hierarchy = "day"
 
 
+class AnnouncedYearForm(forms.ModelForm):
+    """Refuse to announce a year whose holidays have not been entered yet.
+
+    Announcing drops the fallback statutory holidays for that year, so with no
+    calendar rows every clock in it would turn firm with wrong due days.
+    """
+
+    class Meta:
+        model = AnnouncedYear
+        fields = ("year", "note")
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if year is not None and not CalendarDay.objects.filter(
+                day__year=year, is_workday=False).exists():
+            raise forms.ValidationError(
+                _("Enter the holidays of %(year)s in the calendar days before marking the year "
+                  "announced; otherwise every deadline in %(year)s would be computed without "
+                  "its holidays."),
+                code="no_holidays", params={"year": year},
+            )
+        return year
+
+
 @admin.register(AnnouncedYear)
 class AnnouncedYearAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
+    form = AnnouncedYearForm
     list_display = ("year", "note")
 
 
@@ -90,6 +118,11 @@ class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
     search_fields = ("case__number",)
     list_select_related = ("case",)
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        """Only the clocks of cases the permission module lets this administrator see."""
+        visible = Case.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(case__in=visible)
     fields = ("case", "kind", "status", "starts_on", "length", "unit", "extension_days",
               "paused_days", "paused_on", "due_on", "due_at", "provisional", "closed_at",
               "explanation")
@@ -101,3 +134,13 @@ class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
         return format_html("<ol>{}</ol>", format_html_join("", "<li>{}</li>",
                                                            ((line,) for line in lines)))
 
+
+
+@admin.register(Category)
+class CategoryAdmin(AdministratorOnly, TreeAdmin):
+    """The content-category tree (内容分类), edited by administrators."""
+
+    form = movenodeform_factory(Category)
+    list_display = ("name", "code", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "code")

@@ -22,6 +22,9 @@ class PartyInline(ReadOnly, admin.TabularInline):
     extra = 0
     verbose_name_plural = _("petitioners")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("petitioner")
+
 
 class DeadlineInline(ReadOnly, admin.TabularInline):
     model = Deadline
@@ -64,3 +67,7 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
                                     "closed_at")}),
     )
     readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+
+    def get_queryset(self, request):
+        """Only the cases the permission module lets this administrator see."""
+        return super().get_queryset(request).visible_to(request.user)

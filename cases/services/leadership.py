@@ -32,6 +32,8 @@ def case_assign_leader(*, case: Case, actor: User, leader: User, measures: str, 
     if not can(actor, Action.CASE_ROUTE, case):
         raise PermissionDenied(_("Only the petition office may assign a responsible leader "
                                  "to case %(number)s.") % {"number": case.number})
+    # Two assignments at once: the row lock makes the second wait, then replace the first.
+    Case.objects.select_for_update().filter(pk=case.pk).first()
     _check_assignment(case=case, leader=leader, measures=measures, deadline=deadline, at=at)
     Leadership.objects.filter(case=case, is_current=True).update(is_current=False)
     leadership = Leadership.objects.create(
@@ -40,7 +42,7 @@ def case_assign_leader(*, case: Case, actor: User, leader: User, measures: str, 
     case.leader = leader
     try:
         case.save(update_fields=["leader", "updated_at"])
-    except ConcurrentTransition as exc:
+    except ConcurrentTransition as exc:  # the case moved on since this copy was read
         raise CaseChangedByOther() from exc
     case_event_record(case=case, kind=EventKind.LEADER_ASSIGNED, actor=actor, at=at,
                       details={"leadership": leadership.pk, "leader": leader.pk,

@@ -20,6 +20,8 @@ from ..events import case_event_record
 from ..idnumbers import normalize_resident_id, validate_resident_id
 from ..models import Case, CaseNumberSequence, CasePetitioner, Category, Petitioner
 
+# The first year of official holiday data: the clocks cannot count earlier days.
+EARLIEST_YEAR = 2004
 MAX_REPRESENTATIVES = 5  # R22 Art.20: a group on one matter sends at most five
 # No 0/O, 1/I/L: the code is read out over the phone and typed from an SMS.
 QUERY_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -189,6 +191,10 @@ def _check_intake(intake: CaseIntake) -> None:
     if intake.received_at > timezone.now():
         raise ValidationError(_("The petition cannot be received in the future."),
                               code="received_in_future")
+    if intake.received_at.astimezone(OFFICE_TZ).year < EARLIEST_YEAR:
+        raise ValidationError(
+            _("The petition cannot be received before %(year)d; check the date."),
+            code="received_too_early", params={"year": EARLIEST_YEAR})
     unknown = set(intake.cause_tags) - set(CauseTag.values)
     if unknown:
         raise ValidationError(_("Unknown cause: %(tags)s."), code="cause_tags",

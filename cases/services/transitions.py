@@ -18,11 +18,11 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts.models import OrgUnit, User
-from accounts.permissions import is_recused
+from accounts.permissions import Action, can, is_recused
 
 from ..choices import (
     ClockKind,
@@ -33,10 +33,19 @@ from ..choices import (
     Outcome,
     ReviewOutcome,
 )
+from ..deadlines.calendar import Unit
 from ..deadlines.clocks import clock_cancel, clock_meet, clock_start
 from ..events import case_event_record
 from ..models import Case, Deadline, Decision
-from ..selectors import objection_deadline, objection_window_open
+from ..selectors import (
+    close_window_deadline,
+    live_deadline,
+    objection_deadline,
+    objection_window_open,
+    request_window_lapsed,
+    rereview_window_open,
+    review_window_open,
+)
 from .errors import CaseChangedByOther, TransitionRefused
 
 # What each step is called on a button and in a refusal.
@@ -75,7 +84,13 @@ class DecisionInput:
 # --- The shared step -------------------------------------------------------------
 
 def _authorize(*, case: Case, name: str, actor: User) -> None:
-    """Refuse a step the actor may not take, or that the case's state does not allow."""
+    """Refuse a step the actor may not take, or that the case's state does not allow.
+
+    Someone who may not see the case is refused first, with a message that says
+    nothing about the case or its state.
+    """
+    if not can(actor, Action.CASE_VIEW, case):
+        raise PermissionDenied(_("You may not take this step on this case."))
     method = getattr(case, name)
     if has_transition_perm(method, actor):
         return
@@ -95,19 +110,40 @@ def _authorize(*, case: Case, name: str, actor: User) -> None:
 def _apply(*, case: Case, name: str, actor: User, at: datetime, arguments: dict | None = None,
            details: dict | None = None) -> str:
     """Authorize, run the transition, save and write its one event; return the old status."""
+    previous = _transition(case=case, name=name, actor=actor, arguments=arguments)
+    _record_transition(case=case, name=name, actor=actor, at=at, previous=previous,
+                       details=details)
+    return previous
+
+
+def _transition(*, case: Case, name: str, actor: User, arguments: dict | None = None) -> str:
+    """Authorize, run the transition and save what it changed; return the old status.
+
+    Only the fields the transition changed are written (with the status and
+    ``updated_at``), so a stale copy cannot write back another user's edit of,
+    say, the leader. The UPDATE is guarded on the old status
+    (ConcurrentTransitionMixin): a case that moved on meanwhile is refused.
+    """
     _authorize(case=case, name=name, actor=actor)
     previous = case.status
+    fields = [field.attname for field in case._meta.concrete_fields if not field.primary_key]
+    before = {field: getattr(case, field) for field in fields}
     try:
         getattr(case, name)(**(arguments or {}))
-        case.save()  # only if the row still has ``previous``: ConcurrentTransitionMixin
+        changed = {field for field in fields if getattr(case, field) != before[field]}
+        case.save(update_fields=sorted(changed | {"status", "updated_at"}))
     except TransitionNotAllowed as exc:
         raise TransitionRefused() from exc
     except ConcurrentTransition as exc:
         raise CaseChangedByOther() from exc
+    return previous
+
+
+def _record_transition(*, case: Case, name: str, actor: User, at: datetime, previous: str,
+                       details: dict | None = None) -> None:
     case_event_record(case=case, kind=EventKind.TRANSITION, actor=actor, at=at,
                       from_status=previous, to_status=case.status,
                       details={"step": name, **(details or {})})
-    return previous
 
 
 def _live_kinds(case: Case) -> set[str]:
@@ -127,6 +163,16 @@ def _clocks(*, case: Case, actor: User, at: datetime, meet: Iterable[str] = (),
             clock_cancel(case=case, kind=kind, actor=actor, at=at, reason=reason)
     for kind in start:
         clock_start(case=case, kind=kind, start=at, actor=actor, at=at)
+
+
+def _length(deadline: Deadline) -> str:
+    """The clock's length in its unit, as the office's rule set it ("5 working days")."""
+    count = deadline.length
+    if deadline.unit == Unit.WORKING:
+        text = ngettext("%(count)d working day", "%(count)d working days", count)
+    else:
+        text = ngettext("%(count)d calendar day", "%(count)d calendar days", count)
+    return text % {"count": count}
 
 
 def _required(value: str, message) -> str:
@@ -214,7 +260,7 @@ def case_sign(*, case: Case, actor: User, at: datetime | None = None) -> Case:
 @transaction.atomic
 def case_request_return(*, case: Case, actor: User, reason: str,
                         at: datetime | None = None) -> Case:
-    """Object with detailed reasons, only within 5 working days of routing (R22 Art.23)."""
+    """Object with detailed reasons, only within the objection window (R22 Art.23)."""
     at = _now(at)
     _authorize(case=case, name="request_return", actor=actor)
     reason = _required(reason, _("Give detailed reasons why this unit is not competent."))
@@ -230,13 +276,14 @@ def _objection_closed(case: Case) -> ValidationError:
     deadline = objection_deadline(case=case)
     if deadline is None:
         return ValidationError(
-            _("No objection window is running for this case (it opens for 5 working days "
-              "when the case is routed); sign for the case instead."),
+            _("No objection window is running for this case (it opens when the case is "
+              "routed); sign for the case instead."),
             code="objection_window_closed")
     return ValidationError(
-        _("The objection window closed at the end of %(due)s (5 working days after routing, "
+        _("The objection window closed at the end of %(due)s (%(length)s after routing, "
           "Regulations on Letters and Visits Work, Art. 23); sign for the case instead."),
-        code="objection_window_closed", params={"due": deadline.due_on.isoformat()})
+        code="objection_window_closed",
+        params={"due": deadline.due_on.isoformat(), "length": _length(deadline)})
 
 
 @transaction.atomic
@@ -287,10 +334,13 @@ def case_reply(*, case: Case, actor: User, decision: DecisionInput,
     """Issue the written reply (R22 Art.32): reply clock met, the 30-day review window opens."""
     at = _now(at)
     _authorize(case=case, name="reply", actor=actor)
-    row, superseded = _decision_record(case=case, kind=DecisionKind.REPLY, decision=decision,
-                                       actor=actor, at=at)
-    _apply(case=case, name="reply", actor=actor, at=at,
-           details={"decision": row.pk, "outcome": row.outcome, **superseded})
+    fields = _decision_fields(kind=DecisionKind.REPLY, decision=decision, actor=actor, at=at)
+    # The status-guarded UPDATE goes first: of two people replying at once the second
+    # is refused (CaseChangedByOther) before writing a second decision.
+    previous = _transition(case=case, name="reply", actor=actor)
+    row, superseded = _decision_record(case=case, kind=DecisionKind.REPLY, fields=fields)
+    _record_transition(case=case, name="reply", actor=actor, at=at, previous=previous,
+                       details={"decision": row.pk, "outcome": row.outcome, **superseded})
     _clocks(case=case, actor=actor, at=at, meet=(ClockKind.REPLY,),
             start=(ClockKind.REVIEW_REQUEST,))
     return row
@@ -300,8 +350,14 @@ def case_reply(*, case: Case, actor: User, decision: DecisionInput,
 
 @transaction.atomic
 def case_request_review(*, case: Case, actor: User, at: datetime | None = None) -> Case:
-    """Record the petitioner's review request (R22 Art.35): the 30-day decision clock starts."""
+    """Record the petitioner's review request (R22 Art.35): the 30-day decision clock starts.
+
+    Only while the review request window runs and is not past due.
+    """
     at = _now(at)
+    _authorize(case=case, name="request_review", actor=actor)
+    if not review_window_open(case=case, at=at):
+        raise _request_window_closed(case, ClockKind.REVIEW_REQUEST)
     _apply(case=case, name="request_review", actor=actor, at=at)
     _clocks(case=case, actor=actor, at=at, meet=(ClockKind.REVIEW_REQUEST,),
             start=(ClockKind.REVIEW_DECISION,))
@@ -320,8 +376,14 @@ def case_decide_review(*, case: Case, actor: User, decision: DecisionInput,
 
 @transaction.atomic
 def case_request_rereview(*, case: Case, actor: User, at: datetime | None = None) -> Case:
-    """Record the petitioner's re-review request (R22 Art.36): the 30-day decision clock starts."""
+    """Record the petitioner's re-review request (R22 Art.36): the 30-day decision clock starts.
+
+    Only while the re-review request window runs and is not past due.
+    """
     at = _now(at)
+    _authorize(case=case, name="request_rereview", actor=actor)
+    if not rereview_window_open(case=case, at=at):
+        raise _request_window_closed(case, ClockKind.REREVIEW_REQUEST)
     _apply(case=case, name="request_rereview", actor=actor, at=at)
     _clocks(case=case, actor=actor, at=at, meet=(ClockKind.REREVIEW_REQUEST,),
             start=(ClockKind.REREVIEW_DECISION,))
@@ -338,6 +400,29 @@ def case_decide_rereview(*, case: Case, actor: User, decision: DecisionInput,
                    meet=ClockKind.REREVIEW_DECISION, start=())
 
 
+def _request_window_closed(case: Case, kind: str) -> ValidationError:
+    """The refusal of a review or re-review request made outside its window (R22 Art.35-36)."""
+    deadline = live_deadline(case=case, kind=kind)
+    if kind == ClockKind.REVIEW_REQUEST:
+        if deadline is None:
+            return ValidationError(
+                _("No review request window is running for this case; a review can no longer "
+                  "be asked for."), code="request_window_closed")
+        message = _("The review request window closed at the end of %(due)s (%(length)s after "
+                    "the written reply, Regulations on Letters and Visits Work, Art. 35).")
+    else:
+        if deadline is None:
+            return ValidationError(
+                _("No re-review request window is running for this case; a re-review can no "
+                  "longer be asked for."), code="request_window_closed")
+        message = _("The re-review request window closed at the end of %(due)s (%(length)s "
+                    "after the review decision, Regulations on Letters and Visits Work, "
+                    "Art. 36).")
+    return ValidationError(message, code="request_window_closed",
+                           params={"due": deadline.due_on.isoformat(),
+                                   "length": _length(deadline)})
+
+
 def _decide(*, case: Case, name: str, kind: str, decision: DecisionInput, actor: User,
             at: datetime, meet: str, start: tuple[str, ...],
             arguments: dict | None = None) -> Decision:
@@ -346,18 +431,19 @@ def _decide(*, case: Case, name: str, kind: str, decision: DecisionInput, actor:
     if decision.review_outcome not in ReviewOutcome.values:
         raise ValidationError(_("Say whether the earlier decision is upheld, changed or revoked."),
                               code="review_outcome")
-    row, superseded = _decision_record(case=case, kind=kind, decision=decision, actor=actor,
-                                       at=at)
-    _apply(case=case, name=name, actor=actor, at=at, arguments=arguments,
-           details={"decision": row.pk, "outcome": row.outcome,
-                    "review_outcome": row.review_outcome, **superseded})
+    fields = _decision_fields(kind=kind, decision=decision, actor=actor, at=at)
+    previous = _transition(case=case, name=name, actor=actor, arguments=arguments)
+    row, superseded = _decision_record(case=case, kind=kind, fields=fields)
+    _record_transition(case=case, name=name, actor=actor, at=at, previous=previous,
+                       details={"decision": row.pk, "outcome": row.outcome,
+                                "review_outcome": row.review_outcome, **superseded})
     _clocks(case=case, actor=actor, at=at, meet=(meet,), start=start)
     return row
 
 
-def _decision_record(*, case: Case, kind: str, decision: DecisionInput, actor: User,
-                     at: datetime) -> tuple[Decision, dict]:
-    """Write the decision; after a reopening the new one replaces the old, kept in the event."""
+def _decision_fields(*, kind: str, decision: DecisionInput, actor: User,
+                     at: datetime) -> dict:
+    """Check the decision's parts and return the row's fields (R22 Art.32)."""
     fields = {
         "request": _required(decision.request, _("State the petitioner's request.")),
         "facts": _required(decision.facts, _("State the facts found.")),
@@ -370,6 +456,11 @@ def _decision_record(*, case: Case, kind: str, decision: DecisionInput, actor: U
         raise ValidationError(_("Choose support, explain or not support."), code="outcome")
     if kind == DecisionKind.REPLY and decision.review_outcome:
         raise ValidationError(_("A written reply has no review result."), code="review_outcome")
+    return fields
+
+
+def _decision_record(*, case: Case, kind: str, fields: dict) -> tuple[Decision, dict]:
+    """Write the decision; after a reopening the new one replaces the old, kept in the event."""
     earlier = Decision.objects.filter(case=case, kind=kind).first()
     if earlier is None:
         return Decision.objects.create(case=case, kind=kind, **fields), {}
@@ -386,8 +477,17 @@ def _decision_record(*, case: Case, kind: str, decision: DecisionInput, actor: U
 
 @transaction.atomic
 def case_close(*, case: Case, actor: User, at: datetime | None = None) -> Case:
-    """Close a replied or reviewed case; clocks still running are cancelled with the reason."""
+    """Close a replied or reviewed case once the petitioner's review or re-review request
+    window has lapsed (R22 Art.35-36); clocks still running are cancelled with the reason."""
     at = _now(at)
+    _authorize(case=case, name="close", actor=actor)
+    if not request_window_lapsed(case=case, at=at):
+        deadline = close_window_deadline(case=case)
+        raise ValidationError(
+            _("The petitioner may still ask for a review or re-review until the end of %(due)s "
+              "(Regulations on Letters and Visits Work, Art. 35-36); close the case after "
+              "that day."),
+            code="request_window_open", params={"due": deadline.due_on.isoformat()})
     _apply(case=case, name="close", actor=actor, at=at, arguments={"at": at})
     _clocks(case=case, actor=actor, at=at, cancel=tuple(ClockKind.values),
             reason=str(_("Case closed")))

@@ -34,7 +34,7 @@ VISIBLE = {
     "supervisor": {"chengguan", "hekou", "led", "new"},  # the whole county
     "grid": set(),
     "mediator": set(),
-    "admin": set(),
+    "admin": {"chengguan", "hekou", "led", "new"},  # registered in their jurisdiction (admin)
 }
 
 

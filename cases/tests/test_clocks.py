@@ -337,6 +337,7 @@ def test_explain_deadline_marks_a_provisional_due_day(db):
     ({"start": "2026-09-16", "length": "x"}, "--length"),
     ({"start": "2026-09-16", "length": "15", "unit": "weeks"}, "--unit"),
     ({"start": "2150-01-01", "length": "15"}, "2150"),
+    ({"start": "2026-09-16", "length": "99999999"}, "last date"),
 ])
 def test_explain_deadline_refuses_bad_input(db, english, options, message):
     with pytest.raises(CommandError, match=message):

@@ -61,3 +61,11 @@ def test_a_note_is_an_audit_row_and_cannot_be_empty(case, clerk, grid):
         case_note_add(case=case, actor=clerk, text="   ")
     with pytest.raises(PermissionDenied):
         case_note_add(case=case, actor=grid, text="不应写入")
+
+
+def test_a_recused_clerk_adds_nothing_to_the_record(case, clerk):
+    from cases.services.privacy import case_recuse
+
+    case_recuse(case=case, actor=clerk, reason="信访人是我的亲属")
+    with pytest.raises(PermissionDenied):
+        case_note_add(case=case, actor=clerk, text="不应写入")

@@ -214,3 +214,10 @@ def test_a_petition_is_not_received_in_the_future(clerk, office, intake):
     tomorrow = timezone.now() + timedelta(days=1)
     with pytest.raises(ValidationError):
         case_register(actor=clerk, office=office, intake=replace(intake, received_at=tomorrow))
+
+
+def test_a_petition_received_before_the_calendar_data_is_refused(clerk, office, intake):
+    long_ago = datetime(1999, 3, 1, 9, tzinfo=SHANGHAI)
+    with pytest.raises(ValidationError) as refused:
+        case_register(actor=clerk, office=office, intake=replace(intake, received_at=long_ago))
+    assert refused.value.code == "received_too_early"

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.choices import Role, UnitKind
+from accounts.permissions import Action, can
 from accounts.services import org_unit_create, role_grant
 from cases.choices import (
     CaseStatus,
@@ -123,13 +125,27 @@ SOURCES["reply"] = {CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING}
 SOURCES["close"] = {CaseStatus.REPLIED, CaseStatus.REVIEWED}
 
 
-def case_in(status: str, *, objection_due: datetime | None = None) -> Case:
-    """A case of the bureau, led by 城关镇, in ``status``; a routed one has its objection window."""
+# The petitioner's request window that runs in a state (R22 Art.35-36).
+REQUEST_WINDOW = {CaseStatus.REPLIED: ClockKind.REVIEW_REQUEST,
+                  CaseStatus.REVIEWED: ClockKind.REREVIEW_REQUEST}
+
+
+def case_in(status: str, *, objection_due: datetime | None = None,
+            request_due: datetime | None = None) -> Case:
+    """A case of the bureau, led by 城关镇, in ``status``; a routed one has its objection window,
+    a replied or reviewed one its (re-)review request window (30 days unless ``request_due``)."""
     case = CaseFactory(status=status, lead_unit=demo_unit(TOWNSHIP), place_unit=demo_unit(TOWNSHIP))
     if status == CaseStatus.ROUTED:
         DeadlineFactory(case=case, kind=ClockKind.OBJECTION,
                         due_at=objection_due or timezone.now() + timedelta(days=5))
+    if status in REQUEST_WINDOW:
+        DeadlineFactory(case=case, kind=REQUEST_WINDOW[status], length=30, unit="calendar",
+                        due_at=request_due or timezone.now() + timedelta(days=30))
     return case
+
+
+# Closing waits until the request window has lapsed; the other steps take the default case.
+SETUP = {"close": {"request_due": timezone.now() - timedelta(days=1)}}
 
 
 def transitions_of(case: Case) -> list[CaseEvent]:
@@ -164,7 +180,7 @@ def succeeds(call) -> bool:
 def test_each_step_is_taken_only_by_its_roles(demo_users, step, username):
     # given a case in the step's source state
     source, target, call = STEPS[step]
-    case = case_in(source)
+    case = case_in(source, **SETUP.get(step, {}))
     user = demo_users[username]
     if username in ALLOWED[step]:
         # when an allowed user takes the step
@@ -199,7 +215,7 @@ def outsiders(county, unit):
 def test_the_same_role_in_another_unit_is_refused(outsiders, step):
     source, _target, call = STEPS[step]
     for user in outsiders.values():
-        case = case_in(source)
+        case = case_in(source, **SETUP.get(step, {}))
         with pytest.raises(PermissionDenied):
             call(case, user)
         assert Case.objects.get(pk=case.pk).status == source
@@ -223,7 +239,7 @@ def test_a_recused_user_may_take_no_step(demo_users, step):
     # given an allowed user who declared an interest (回避, R22 Art.28)
     source, _target, call = STEPS[step]
     user = demo_users[sorted(ALLOWED[step])[0]]
-    case = case_in(source)
+    case = case_in(source, **SETUP.get(step, {}))
     Recusal.objects.create(case=case, user=user, reason="信访人系其亲属", declared_at=timezone.now())
     # when / then
     with pytest.raises(PermissionDenied) as caught:
@@ -417,9 +433,11 @@ def test_a_unit_outside_the_county_is_refused(clerk, county):
 
 def test_closing_cancels_the_review_window_and_reopening_starts_a_fresh_reply_clock(
         clerk, handler):
-    # given a replied case whose review window runs
+    # given a replied case whose review window has just lapsed unused
     case = case_in(CaseStatus.IN_HANDLING)
     case_reply(case=case, actor=handler, decision=REPLY)
+    Deadline.objects.filter(case=case, kind=ClockKind.REVIEW_REQUEST).update(
+        due_at=timezone.now() - timedelta(minutes=1))
     # when it is closed
     case_close(case=case, actor=handler)
     assert clock(case, ClockKind.REVIEW_REQUEST).status == ClockStatus.CANCELLED
@@ -451,3 +469,107 @@ def test_a_decision_needs_its_parts(handler, supervisor):
         case_decide_review(case=review, actor=supervisor, decision=REPLY)  # no review result
     assert caught.value.code == "review_outcome"
     assert not Decision.objects.exists()
+
+
+# --- The petitioner's request windows (R22 Art.35-36) -------------------------------------------
+
+@pytest.mark.parametrize("status", [CaseStatus.REPLIED, CaseStatus.REVIEWED])
+def test_a_case_is_not_closed_while_the_petitioner_may_still_ask(handler, status):
+    # given a replied (or reviewed) case whose request window runs until a day in the future
+    case = case_in(status, request_due=timezone.now() + timedelta(days=3))
+    due_on = clock(case, REQUEST_WINDOW[status]).due_on
+    # then closing is not offered and is refused, naming the last day
+    assert "close" not in case_available_transitions(user=handler, case=case)
+    with pytest.raises(ValidationError) as caught:
+        case_close(case=case, actor=handler)
+    assert caught.value.code == "request_window_open"
+    assert due_on.isoformat() in caught.value.messages[0]
+    assert Case.objects.get(pk=case.pk).status == status
+    assert transitions_of(case) == []
+    # and once the window has lapsed the case is offered for closing and closed
+    Deadline.objects.filter(case=case).update(due_at=timezone.now() - timedelta(minutes=1))
+    assert "close" in case_available_transitions(user=handler, case=case)
+    case_close(case=case, actor=handler)
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.CLOSED
+
+
+@pytest.mark.parametrize(("status", "call"), [
+    (CaseStatus.REPLIED, case_request_review),
+    (CaseStatus.REVIEWED, case_request_rereview),
+])
+def test_no_review_request_is_offered_or_accepted_after_its_window(supervisor, status, call):
+    # given a request window that ran out yesterday
+    case = case_in(status, request_due=timezone.now() - timedelta(days=1))
+    due_on = clock(case, REQUEST_WINDOW[status]).due_on
+    # then the request is neither offered nor accepted, and the refusal names the last day
+    assert case_available_transitions(user=supervisor, case=case) == []
+    with pytest.raises(ValidationError) as caught:
+        call(case=case, actor=supervisor)
+    assert caught.value.code == "request_window_closed"
+    assert due_on.isoformat() in caught.value.messages[0]
+    assert "30 calendar days" in caught.value.messages[0]
+    assert Case.objects.get(pk=case.pk).status == status
+    # and without any window it is refused too
+    Deadline.objects.filter(case=case).delete()
+    with pytest.raises(ValidationError) as caught:
+        call(case=Case.objects.get(pk=case.pk), actor=supervisor)
+    assert caught.value.code == "request_window_closed"
+
+
+def test_the_objection_message_gives_the_length_of_the_clock(handler):
+    # given an office whose objection window is 7 working days (an edited DeadlineRule)
+    case = case_in(CaseStatus.ROUTED, objection_due=timezone.now() - timedelta(days=1))
+    Deadline.objects.filter(case=case).update(length=7)
+    with pytest.raises(ValidationError) as caught:
+        case_request_return(case=case, actor=handler, reason="不属本单位职责")
+    assert "7 working days after routing" in caught.value.messages[0]
+    assert "5 working days" not in caught.value.messages[0]
+
+
+# --- Stale copies and concurrent replies --------------------------------------------------------
+
+def test_a_step_on_a_stale_copy_keeps_another_users_leader(handler, demo_users):
+    # given a copy loaded before someone else assigned the responsible leader
+    case = case_in(CaseStatus.SIGNED)
+    stale = Case.objects.get(pk=case.pk)
+    leader = demo_users["leader"]
+    Case.objects.filter(pk=case.pk).update(leader=leader)
+    # when a step is taken on the stale copy
+    case_accept(case=stale, actor=handler)
+    # then the step is saved and the leader survives
+    row = Case.objects.get(pk=case.pk)
+    assert (row.status, row.leader) == (CaseStatus.ACCEPTED, leader)
+
+
+def test_two_replies_at_once_leave_one_decision_and_a_clear_refusal(handler, head):
+    # given two users who loaded the same case
+    case = case_in(CaseStatus.IN_HANDLING)
+    mine, theirs = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
+    # when the first replies, the case row is moved before the decision is written
+    with CaptureQueriesContext(connection) as queries:
+        case_reply(case=mine, actor=handler, decision=REPLY)
+    sql = [query["sql"] for query in queries.captured_queries]
+    update = next(i for i, q in enumerate(sql) if q.startswith('UPDATE "cases_case"'))
+    insert = next(i for i, q in enumerate(sql) if q.startswith('INSERT INTO "cases_decision"'))
+    assert update < insert
+    # and the second, on a stale copy, is refused as a concurrent change (not a 500)
+    with pytest.raises(CaseChangedByOther):
+        case_reply(case=theirs, actor=head, decision=replace(REPLY, outcome=Outcome.EXPLAIN))
+    (decision,) = Decision.objects.filter(case=case)
+    assert (decision.outcome, decision.issued_by) == (Outcome.SUPPORT, handler)
+    assert len(transitions_of(case)) == 1
+
+
+# --- Someone who cannot see the case ---------------------------------------------------------------
+
+def test_someone_who_cannot_see_the_case_learns_nothing_of_its_state(outsiders):
+    # given a case in a state where signing is impossible, and a handler of another township
+    case = case_in(CaseStatus.IN_HANDLING)
+    outsider = outsiders["handler2"]
+    assert not can(outsider, Action.CASE_VIEW, case)
+    # when the outsider tries to sign, the refusal is a generic PermissionDenied
+    with pytest.raises(PermissionDenied) as caught:
+        case_sign(case=case, actor=outsider)
+    message = str(caught.value)
+    assert case.number not in message
+    assert str(CaseStatus.IN_HANDLING.label) not in message

@@ -35,6 +35,9 @@ class Command(BaseCommand):
             due = office_calendar().due_date(start_day, days, unit)
         except ValueError as exc:  # e.g. a year beyond the fallback holiday data
             raise CommandError(str(exc)) from exc
+        except OverflowError as exc:  # past year 9999
+            raise CommandError(_("The period runs past the last date the calendar can count.")
+                               ) from exc
         # A fixed token, not translated: scripts read the first line.
         self.stdout.write(f"{due.due.isoformat()}{' provisional' if due.provisional else ''}")
         for line in due.explain():
