@@ -145,5 +145,6 @@ class EventKind(models.TextChoices):
     CLOCK_RECOMPUTED = "clock_recomputed", _("Clock recomputed")
     ESCALATED = "escalated", _("Escalated")
     IDENTITY_REVEALED = "identity_revealed", _("Petitioner identity revealed")
+    PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Petitioner personal data viewed")
     RECUSAL = "recusal", _("Recusal declared")
     ATTACHMENT = "attachment", _("Attachment added")

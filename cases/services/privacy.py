@@ -54,9 +54,18 @@ def _check_view(*, user: User, case: Case) -> None:
 
 
 def petitioner_view_for(*, user: User, case: Case) -> list[PetitionerView]:
-    """List the case's petitioners, masked for the unit complained about (R22 Art.30, 46)."""
+    """List the case's petitioners, masked for the unit complained about (R22 Art.30, 46).
+
+    Showing someone's ID number, phone and address unmasked is a view of protected
+    personal data, so it writes one audit row naming the viewer (issue 3; LESSONS).
+    """
     _check_view(user=user, case=case)
-    return _views(case=case, masked=_must_hide(user=user, case=case))
+    masked = _must_hide(user=user, case=case)
+    views = _views(case=case, masked=masked)
+    if views and not masked:
+        case_event_record(case=case, kind=EventKind.PERSONAL_DATA_VIEWED, actor=user,
+                          at=timezone.now(), details={"petitioners": [v.pk for v in views]})
+    return views
 
 
 def _views(*, case: Case, masked: bool) -> list[PetitionerView]:

@@ -155,3 +155,16 @@ def test_someone_who_cannot_see_the_case_cannot_recuse(grid):
     case, _person = accusation()
     with pytest.raises(PermissionDenied):
         case_recuse(case=case, actor=grid, reason="亲属")
+
+
+def test_each_unmasked_view_of_personal_data_is_an_audit_row(clerk, handler):
+    # given an accusation against 城关镇
+    case, person = accusation()
+    # when the petition office looks twice and the accused township once (masked)
+    petitioner_view_for(user=clerk, case=case)
+    petitioner_view_for(user=clerk, case=case)
+    petitioner_view_for(user=handler, case=case)
+    # then two rows name the clerk and the petitioner; the masked view wrote none
+    rows = CaseEvent.objects.filter(case=case, kind=EventKind.PERSONAL_DATA_VIEWED)
+    assert [(row.actor, row.details["petitioners"]) for row in rows] == [
+        (clerk, [person.pk]), (clerk, [person.pk])]
