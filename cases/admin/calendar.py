@@ -8,17 +8,16 @@ did not move when a holiday was announced).
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from config.admin_site import AdministratorOnly, ReadOnlyForAdministrators
 
-from ..deadlines.clocks import clocks_recompute, deadline_explain
+from ..deadlines.clocks import deadline_explain
 from ..models import AnnouncedYear, CalendarDay, Case, Category, Deadline, DeadlineRule
+from ..tasks import clocks_recompute_task
 
 
 class RecomputesClocks:
@@ -40,22 +39,20 @@ class RecomputesClocks:
                                   % {"objects": labels})
 
     def _recompute_on_commit(self, request, reason: str) -> None:
-        """Queue one recompute per request, run after the admin's transaction commits."""
+        """Queue one recompute per request on Celery, once the admin's change is committed.
+
+        A million-case office has hundreds of thousands of live clocks: the work
+        belongs on a worker, with retries, not in the administrator's request.
+        """
         if getattr(request, "_clocks_recompute_queued", False):
             return
         request._clocks_recompute_queued = True
-
-        def recompute() -> None:
-            request._clocks_recompute_queued = False
-            count = clocks_recompute(actor=request.user, at=timezone.now(), reason=str(reason))
-            self.message_user(
-                request,
-                ngettext("%(count)d open deadline recomputed.",
-                         "%(count)d open deadlines recomputed.", count) % {"count": count},
-                messages.INFO,
-            )
-
-        transaction.on_commit(recompute)
+        actor_id, reason = request.user.pk, str(reason)
+        transaction.on_commit(
+            lambda: clocks_recompute_task.delay(actor_id=actor_id, reason=reason))
+        self.message_user(request, _("Open deadlines are being recomputed against the changed "
+                                     "calendar; each change is recorded on its case."),
+                          messages.INFO)
 
 
 @admin.register(CalendarDay)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -145,6 +145,13 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "ops.tasks.heartbeat_task",
         "schedule": schedule(timedelta(seconds=HEARTBEAT_INTERVAL_SECONDS)),
+    },
+    # Admin edits queue a recompute themselves; the nightly run catches anything else
+    # (a calendar edited in SQL, a clock started while a recompute was scanning).
+    "clocks-recompute-nightly": {
+        "task": "cases.tasks.clocks_recompute_task",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"reason": "nightly check"},
     },
 }
 
