@@ -68,3 +68,12 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def admin_client_en(client, admin_user):
+    """The demo administrator, signed in, working in English."""
+    admin_user.language = "en"
+    admin_user.save(update_fields=["language"])
+    client.force_login(admin_user)
+    return client

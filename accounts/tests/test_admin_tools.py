@@ -13,47 +13,39 @@ pytestmark = pytest.mark.django_db
 STRONG = "qinghe-admin-2026!"
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    admin_user.language = "en"
-    admin_user.save(update_fields=["language"])
-    client.force_login(admin_user)
-    return client
-
-
-def unit_add(admin_client, *, kind, code, reference, position="sorted-child"):
-    return admin_client.post(reverse("admin:accounts_orgunit_add"), {
+def unit_add(admin_client_en, *, kind, code, reference, position="sorted-child"):
+    return admin_client_en.post(reverse("admin:accounts_orgunit_add"), {
         "name": "新单位", "kind": kind, "code": code, "is_active": "on",
         "treebeard_position": position,
         "treebeard_ref_node": reference.pk if reference else "",
     })
 
 
-def test_admin_refuses_a_grid_under_the_county(admin_client, county, english):
-    response = unit_add(admin_client, kind=UnitKind.GRID, code="341122-GX", reference=county)
+def test_admin_refuses_a_grid_under_the_county(admin_client_en, county, english):
+    response = unit_add(admin_client_en, kind=UnitKind.GRID, code="341122-GX", reference=county)
     assert response.status_code == 200  # the form again, with the error
     assert "cannot be placed under" in response.content.decode()
     assert not OrgUnit.objects.filter(code="341122-GX").exists()
 
 
-def test_admin_refuses_a_grid_as_a_sibling_of_a_township(admin_client, unit, english):
+def test_admin_refuses_a_grid_as_a_sibling_of_a_township(admin_client_en, unit, english):
     township = unit("341122100")
-    response = unit_add(admin_client, kind=UnitKind.GRID, code="341122-GY", reference=township,
+    response = unit_add(admin_client_en, kind=UnitKind.GRID, code="341122-GY", reference=township,
                         position="sorted-sibling")
     assert response.status_code == 200
     assert not OrgUnit.objects.filter(code="341122-GY").exists()
 
 
-def test_admin_refuses_a_second_root_that_is_not_a_county(admin_client, county, english):
-    response = unit_add(admin_client, kind=UnitKind.GRID, code="X-ROOT", reference=None)
+def test_admin_refuses_a_second_root_that_is_not_a_county(admin_client_en, county, english):
+    response = unit_add(admin_client_en, kind=UnitKind.GRID, code="X-ROOT", reference=None)
     assert response.status_code == 200
     assert "Only a county" in response.content.decode()
     assert not OrgUnit.objects.filter(code="X-ROOT").exists()
 
 
-def test_admin_adds_a_village_under_a_township(admin_client, unit):
+def test_admin_adds_a_village_under_a_township(admin_client_en, unit):
     township = unit("341122100")
-    response = unit_add(admin_client, kind=UnitKind.VILLAGE, code="341122100099",
+    response = unit_add(admin_client_en, kind=UnitKind.VILLAGE, code="341122100099",
                         reference=township)
     assert response.status_code == 302
     added = OrgUnit.objects.get(code="341122100099")

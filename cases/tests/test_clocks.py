@@ -347,14 +347,6 @@ def test_explain_deadline_refuses_bad_input(db, english, options, message):
 # --- Admin ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_client_en(client, admin_user):
-    admin_user.language = "en"
-    admin_user.save(update_fields=["language"])
-    client.force_login(admin_user)
-    return client
-
-
 def test_admin_adding_a_holiday_recomputes_after_commit(admin_client_en, clerk,
                                                        django_capture_on_commit_callbacks):
     # given an open clock due 03-17
