@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from cases.demo.bulk import demo_cases_seed
 
@@ -23,11 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_DATA_ALLOWED:
-            raise CommandError("bench writes demo cases, which these settings (production: "
-                               "DEMO_DATA_ALLOWED is False) do not allow. Point it at a "
-                               "development database instead.")
+            raise CommandError(_("bench writes demo cases, which these settings (production: "
+                                 "DEMO_DATA_ALLOWED is False) do not allow. Point it at a "
+                                 "development database instead."))
         if options["cases"] < 1:
-            raise CommandError("--cases must be at least 1.")
+            raise CommandError(_("--cases must be at least 1."))
         report = demo_cases_seed(count=options["cases"], seed=options["seed"], stdout=self.stderr)
         self.stderr.write(
             f"{report.cases:,} cases, {report.petitioners:,} new petitioners, "
