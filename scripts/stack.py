@@ -171,7 +171,7 @@ def prepare(env: dict) -> None:
 def cmd_run() -> int:
     with services() as env:
         prepare(env)
-        manage(env, "seed")
+        manage(env, "seed", "--cases-if-empty", "500")
         say("serving http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops everything")
         return _supervise([str(VENV_BIN / "honcho"), "start", "-f", "Procfile"], env)
 

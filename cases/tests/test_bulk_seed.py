@@ -1,5 +1,6 @@
 """The bulk demo seeder (cases/demo/bulk/) and the bench command that times it."""
 
+import io
 import re
 from collections import Counter, defaultdict
 from io import StringIO
@@ -338,3 +339,14 @@ def test_bench_and_seed_refuse_production_settings():
 
 def _last_numbers() -> dict[int, int]:
     return dict(CaseNumberSequence.objects.values_list("year", "last"))
+
+
+def test_cases_if_empty_seeds_a_first_run_only(db):
+    from django.core.management import call_command
+
+    from cases.models import Case
+
+    call_command("seed", cases_if_empty=40, stdout=io.StringIO())
+    assert Case.objects.count() == 40
+    call_command("seed", cases_if_empty=40, stdout=io.StringIO())
+    assert Case.objects.count() == 40

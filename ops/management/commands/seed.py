@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.demo import demo_org_seed, demo_users_seed
 from cases.demo.bulk import demo_cases_seed
+from cases.models import Case
 
 
 class Command(BaseCommand):
@@ -15,6 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--cases", type=int, default=0, metavar="N",
                             help="Also add N demo cases, written with COPY (default 0).")
+        parser.add_argument("--cases-if-empty", type=int, default=0, metavar="N",
+                            help="Add N demo cases only when there are no cases yet "
+                                 "(what `make run` does, so a first run has cases to show).")
         parser.add_argument("--seed", type=int, default=2026, metavar="S",
                             help="Random seed of the generated cases (default 2026).")
 
@@ -30,8 +34,11 @@ class Command(BaseCommand):
         self.stdout.write(_("Demo logins (password: %(password)s):") % {"password": password})
         for login in logins:
             self.stdout.write(f"  {login.username:<11} {login.name:<6} {login.describe()}")
-        if options["cases"]:
-            self._seed_cases(count=options["cases"], seed=options["seed"])
+        count = options["cases"]
+        if not count and options["cases_if_empty"] and not Case.objects.exists():
+            count = options["cases_if_empty"]
+        if count:
+            self._seed_cases(count=count, seed=options["seed"])
 
     def _seed_cases(self, *, count: int, seed: int) -> None:
         report = demo_cases_seed(count=count, seed=seed, stdout=self.stdout)
