@@ -229,8 +229,9 @@ class CasePetitioner(models.Model):
     """A person on a case: one is the main petitioner; a group sends ≤5 representatives."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties",
-                             db_index=False)  # led by petitioner_once_per_case
-    petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="parties")
+                             db_index=False, verbose_name=_("case"))  # led by petitioner_once_per_case
+    petitioner = models.ForeignKey(Petitioner, on_delete=models.PROTECT, related_name="parties",
+                                   verbose_name=_("petitioner"))
     is_main = models.BooleanField(_("main petitioner"), default=False)
     is_representative = models.BooleanField(_("representative"), default=False)
 

@@ -8,15 +8,15 @@ from ..choices import ClockKind, ClockStatus
 from ..deadlines.calendar import Unit
 from .case import Case
 
+UNIT_CHOICES = [(Unit.CALENDAR, _("calendar days")), (Unit.WORKING, _("working days"))]
+
 
 class DeadlineRule(models.Model):
     """How long a clock runs, in which unit, on what legal basis; offices may edit these."""
 
     kind = models.CharField(_("clock"), max_length=20, choices=ClockKind.choices, unique=True)
     length = models.PositiveSmallIntegerField(_("length"))
-    unit = models.CharField(_("unit"), max_length=10,
-                            choices=[(Unit.CALENDAR, _("calendar days")),
-                                     (Unit.WORKING, _("working days"))])
+    unit = models.CharField(_("unit"), max_length=10, choices=UNIT_CHOICES)
     legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
 
     class Meta:
@@ -37,13 +37,13 @@ class Deadline(models.Model):
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines",
-                             db_index=False)  # led by deadline_case_kind
+                             db_index=False, verbose_name=_("case"))  # led by deadline_case_kind
     kind = models.CharField(_("clock"), max_length=20, choices=ClockKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=ClockStatus.choices,
                               default=ClockStatus.OPEN)
     starts_on = models.DateField(_("start day (not counted)"))
     length = models.PositiveSmallIntegerField(_("length"))
-    unit = models.CharField(_("unit"), max_length=10)
+    unit = models.CharField(_("unit"), max_length=10, choices=UNIT_CHOICES)
     extension_days = models.PositiveSmallIntegerField(_("extension days"), default=0)
     paused_days = models.PositiveSmallIntegerField(_("paused days"), default=0)
     paused_on = models.DateField(_("paused on"), null=True, blank=True)

@@ -12,7 +12,7 @@ from .case import Case
 
 class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, related_name="events",
-                             db_index=False)  # led by event_case_at
+                             db_index=False, verbose_name=_("case"))  # led by event_case_at
     kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, null=True, related_name="+",
                               verbose_name=_("actor"))

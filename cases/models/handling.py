@@ -16,16 +16,18 @@ MAX_EXTENSION_DAYS = 30  # R22 Art.34: at most 30 days, once
 class Leadership(models.Model):
     """包案 with 四定四包: leader, measures, deadline, responsibility; duties marked done."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="leaderships")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="leaderships",
+                             verbose_name=_("case"))
     leader = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("responsible leader"))
     measures = models.TextField(_("measures"))
     deadline = models.DateField(_("deadline"))
     responsible = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("person responsible"))
-    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("assigned by"))
     assigned_at = models.DateTimeField(_("assigned at"))
-    is_current = models.BooleanField(default=True)
+    is_current = models.BooleanField(_("current"), default=True)
     investigated_at = models.DateTimeField(_("investigated (包调查)"), null=True, blank=True)
     handled_at = models.DateTimeField(_("handled (包处理)"), null=True, blank=True)
     stabilised_at = models.DateTimeField(_("kept stable (包稳定)"), null=True, blank=True)
@@ -45,15 +47,18 @@ class Leadership(models.Model):
 class Extension(models.Model):
     """An extension of the reply clock: asked by the handler, decided by the unit head."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions",
+                             verbose_name=_("case"))
     days = models.PositiveSmallIntegerField(
         _("days"), validators=[MinValueValidator(1), MaxValueValidator(MAX_EXTENSION_DAYS)])
     reason = models.TextField(_("reason (told to the petitioner)"))
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
     requested_at = models.DateTimeField(_("requested at"))
     status = models.CharField(_("status"), max_length=10, choices=ExtensionStatus.choices,
                               default=ExtensionStatus.PENDING)
-    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+",
+                                   verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True)
     decision_note = models.TextField(_("decision note"), blank=True)
 
@@ -75,8 +80,10 @@ class Extension(models.Model):
 class Recusal(models.Model):
     """回避 (R22 Art.28): a staff member with an interest steps aside from the case."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals")
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="recusals")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="recusals",
+                             verbose_name=_("case"))
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="recusals",
+                             verbose_name=_("user"))
     reason = models.TextField(_("interest declared"))
     declared_at = models.DateTimeField(_("declared at"))
 
@@ -93,7 +100,7 @@ class Decision(models.Model):
     """A written reply, review or re-review decision (R22 Art.32, 35, 36)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions",
-                             db_index=False)  # led by one_decision_per_kind
+                             db_index=False, verbose_name=_("case"))  # led by one_decision_per_kind
     kind = models.CharField(_("kind"), max_length=10, choices=DecisionKind.choices)
     request = models.TextField(_("the request"))
     facts = models.TextField(_("facts found"))
@@ -102,7 +109,8 @@ class Decision(models.Model):
     review_outcome = models.CharField(_("review result"), max_length=10, blank=True,
                                       choices=ReviewOutcome.choices)
     legal_basis = models.TextField(_("legal basis"))
-    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("issued by"))
     issued_at = models.DateTimeField(_("issued at"))
 
     class Meta:
@@ -121,13 +129,15 @@ MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 class Attachment(models.Model):
     """A scan, photo or document; accusation materials never reach the accused (R22 Art.30)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments",
+                             verbose_name=_("case"))
     file = models.FileField(_("file"), upload_to="cases/%Y/%m/",
                             validators=[FileExtensionValidator(ATTACHMENT_TYPES)])
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(_("size in bytes"))
     is_accusation_material = models.BooleanField(_("accusation material"), default=False)
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
