@@ -6,17 +6,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
 
 from accounts.models import User
 from accounts.permissions import Action, can
 
-from ..choices import CaseStatus, ClockKind, ClockStatus, EventKind, ExtensionStatus
+from ..choices import ClockKind, ClockStatus, EventKind, ExtensionStatus
 from ..deadlines.clocks import clock_extend
 from ..events import case_event_record
 from ..models import Case, Deadline, Extension
 from ..models.handling import MAX_EXTENSION_DAYS
 
-HANDLING_STATES = (CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING)
 _ONCE = _("This case already has an extension asked for or granted; the reply period can be "
           "extended only once.")
 
@@ -49,7 +49,8 @@ def extension_request(*, case: Case, actor: User, days: int, reason: str,
 
 def _check_request(*, case: Case, days: int, reason: str) -> None:
     """Refuse a request outside handling, over 30 days, without reason, or not the first."""
-    if case.status not in HANDLING_STATES or not _reply_clock_runs(case):
+    # While the reply is due: the states the ``reply`` transition leaves from (one graph).
+    if not can_proceed(case.reply) or not _reply_clock_runs(case):
         raise ValidationError(_("An extension can only be asked for while the reply is due."),
                               code="not_handling")
     if not 1 <= days <= MAX_EXTENSION_DAYS:
