@@ -52,13 +52,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
     Transactional tests (browser, real worker) end by truncating every table; with
     --reuse-db the next session would start without the statutory clock rules.
     """
-    import importlib
-
-    rules = importlib.import_module("cases.migrations.0002_deadline_rules")
-    from django.apps import apps
+    from cases.deadlines.rules import rules_seed
+    from cases.models import DeadlineRule
 
     with django_db_blocker.unblock():
-        rules.add_rules(apps, None)
+        rules_seed(DeadlineRule)
 
 
 @pytest.fixture

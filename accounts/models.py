@@ -15,6 +15,12 @@ from treebeard.mp_tree import MP_Node
 from .choices import ALLOWED_CHILDREN, Role, UnitKind
 
 
+def path_contains(root: str, path: str) -> bool:
+    """Whether the unit at ``path`` is the unit at ``root`` or below it: the one home of
+    "this unit contains that unit" (a prefix test on the materialized path)."""
+    return path.startswith(root)
+
+
 class OrgUnit(MP_Node):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=UnitKind.choices)
@@ -37,9 +43,10 @@ class OrgUnit(MP_Node):
     def __str__(self) -> str:
         return self.name
 
-    def contains(self, other: "OrgUnit") -> bool:
-        """Whether ``other`` is this unit or below it."""
-        return other.path.startswith(self.path)
+    @property
+    def county_path(self) -> str:
+        """The path of the county this unit belongs to: the root of its tree."""
+        return self.path[:self.steplen]
 
     def clean_parent(self, parent: "OrgUnit | None") -> None:
         """Refuse a kind that may not sit under ``parent`` (county → township → village → grid)."""

@@ -14,8 +14,13 @@ A grant is one of two shapes:
 * :class:`IsOwner` — the object names the user in ``field`` (e.g. the case's
   responsible leader) and the user holds ``role`` somewhere.
 
-Recusal (回避, R22 Art.28) is checked here too: a user recused from a case may
-not take any action in :data:`HANDLING_ACTIONS` on it.
+Two refusals override the grants, both here so that ``can`` answers in full:
+
+* recusal (回避, R22 Art.28): a user recused from a case may not take any action
+  in :data:`HANDLING_ACTIONS` on it;
+* the accused (R22 Art.30): a member of the unit a case complains about, or of
+  a unit under it, may not take the actions in :data:`DENIED_TO_ACCUSED`, even
+  when that unit is the petition bureau itself.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from .choices import Role
+from .models import path_contains
 
 
 class Action(StrEnum):
@@ -52,6 +58,10 @@ class Action(StrEnum):
     CASE_NOTE = "case.note"
     CASE_REVEAL_IDENTITY = "case.reveal_identity"
     CASE_SUPERVISE = "case.supervise"
+    CASE_ASSIGN_LEADER = "case.assign_leader"
+    CASE_ATTACH = "case.attach"
+    CASE_HEARING = "case.hearing"
+    CASE_DELIVER = "case.deliver"
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,18 @@ _OFFICE, _LEAD, _PLACE = "registered_unit", "lead_unit", "place_unit"
 # Co-handling units (协办, R22 Art.24) see the case and add to its record; the lead unit acts.
 _CO_HANDLER = InUnit(Role.HANDLER, "co_units", many=True)
 _CO_HEAD = InUnit(Role.UNIT_HEAD, "co_units", many=True)
+
+# Who adds to a case's record (notes, files): the office, the lead and co-handling
+# units, the responsible leader and the supervisor.
+_RECORD_KEEPERS = (
+    InUnit(Role.CLERK, _OFFICE),
+    InUnit(Role.HANDLER, _LEAD),
+    InUnit(Role.UNIT_HEAD, _LEAD),
+    _CO_HANDLER,
+    _CO_HEAD,
+    IsOwner(Role.LEADER, "leader"),
+    InUnit(Role.SUPERVISOR, _OFFICE),
+)
 
 GRANTS: dict[Action, tuple[Grant, ...]] = {
     Action.CASE_REGISTER: (InUnit(Role.CLERK),),
@@ -110,17 +132,24 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     # Review and re-review are recorded by the office above the handling unit.
     Action.CASE_REVIEW: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
     Action.CASE_LEAD: (IsOwner(Role.LEADER, "leader"),),
-    Action.CASE_NOTE: (
-        InUnit(Role.CLERK, _OFFICE),
-        InUnit(Role.HANDLER, _LEAD),
-        InUnit(Role.UNIT_HEAD, _LEAD),
-        _CO_HANDLER,
-        _CO_HEAD,
-        IsOwner(Role.LEADER, "leader"),
-        InUnit(Role.SUPERVISOR, _OFFICE),
-    ),
+    Action.CASE_NOTE: _RECORD_KEEPERS,
     Action.CASE_REVEAL_IDENTITY: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
     Action.CASE_SUPERVISE: (InUnit(Role.SUPERVISOR, _LEAD), InUnit(Role.SUPERVISOR, _OFFICE)),
+    # The petition office puts a leader in charge (包案, R22 Art.18).
+    Action.CASE_ASSIGN_LEADER: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
+    # Whoever adds to the record may attach a scan, photo or document to it.
+    Action.CASE_ATTACH: _RECORD_KEEPERS,
+    # A re-review hearing is held by whoever records the re-review (R22 Art.36).
+    Action.CASE_HEARING: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
+    # Delivery (送达) of a decision is recorded by the unit that issued it: the lead unit
+    # for its reply, the petition office for the review decisions it records.
+    Action.CASE_DELIVER: (
+        InUnit(Role.HANDLER, _LEAD),
+        InUnit(Role.UNIT_HEAD, _LEAD),
+        InUnit(Role.CLERK, _OFFICE),
+        InUnit(Role.UNIT_HEAD, _OFFICE),
+        InUnit(Role.SUPERVISOR, _OFFICE),
+    ),
 }
 
 # Actions a recused staff member may not take on the case (回避, R22 Art.28).
@@ -128,7 +157,12 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_NOTE, Action.CASE_ROUTE, Action.CASE_DECIDE_RETURN, Action.CASE_SIGN, Action.CASE_HANDLE,
     Action.CASE_REQUEST_EXTENSION, Action.CASE_APPROVE_EXTENSION, Action.CASE_REVIEW,
     Action.CASE_LEAD, Action.CASE_REVEAL_IDENTITY, Action.CASE_SUPERVISE,
+    Action.CASE_ASSIGN_LEADER, Action.CASE_ATTACH, Action.CASE_HEARING, Action.CASE_DELIVER,
 })
+
+# Actions refused to anyone holding a role in the unit complained about or below it
+# (R22 Art.30: the accuser's identity is not revealed to the accused).
+DENIED_TO_ACCUSED = frozenset({Action.CASE_REVEAL_IDENTITY})
 
 
 def can(user: Any, action: Action, obj: Any = None) -> bool:
@@ -140,6 +174,8 @@ def can(user: Any, action: Action, obj: Any = None) -> bool:
     if obj is None:
         return any(grant.role in held for grant in grants)
     if action in HANDLING_ACTIONS and is_recused(user, obj):
+        return False
+    if action in DENIED_TO_ACCUSED and holds_role_within(user, getattr(obj, "complained_unit", None)):
         return False
     return any(_allows(grant, user, held, obj) for grant in grants)
 
@@ -153,15 +189,6 @@ def scope(user: Any, action: Action, queryset: QuerySet) -> QuerySet:
     for grant in GRANTS[action]:
         condition |= _condition(grant, user, held, queryset.model)
     return queryset.filter(condition)
-
-
-def units_for(user: Any, action: Action) -> list:
-    """The units where ``user`` holds a role that grants ``action`` (for pickers)."""
-    from .models import OrgUnit
-
-    held = held_roles(user)
-    paths = {path for grant in GRANTS[action] for path in held.get(grant.role, ())}
-    return list(OrgUnit.objects.filter(path__in=paths).order_by("path"))
 
 
 def held_roles(user: Any) -> dict[Role, tuple[str, ...]]:
@@ -182,6 +209,14 @@ def forget_roles(user: Any) -> None:
     user.__dict__.pop("_held_roles", None)
 
 
+def holds_role_within(user: Any, unit: Any) -> bool:
+    """Whether ``user`` holds any role in ``unit`` or a unit below it (R22 Art.30)."""
+    if unit is None:
+        return False
+    return any(path_contains(unit.path, path)
+               for paths in held_roles(user).values() for path in paths)
+
+
 def is_recused(user: Any, obj: Any) -> bool:
     """Whether the user declared an interest in this object (回避)."""
     recusals = getattr(obj, "recusals", None)
@@ -199,7 +234,7 @@ def _allows(grant: Grant, user: Any, held: dict, obj: Any) -> bool:
 
 
 def _within(path: str, roots: Iterable[str]) -> bool:
-    return any(path.startswith(root) for root in roots)
+    return any(path_contains(root, path) for root in roots)
 
 
 def _condition(grant: Grant, user: Any, held: dict, model: Any) -> Q:

@@ -126,6 +126,24 @@ class ClockStatus(models.TextChoices):
     PAUSED = "paused", _("Paused")
     MET = "met", _("Met")
     CANCELLED = "cancelled", _("Cancelled")
+    # A window (a right, not a duty) that ran out unused: not "met late" (cases/DECISIONS.md).
+    LAPSED = "lapsed", _("Lapsed")
+
+
+class NoNoticeReason(models.TextChoices):
+    """Why no acceptance notice is due (R22 Art.23: 姓名（名称）、住址不清的除外)."""
+
+    IDENTITY_UNCLEAR = "identity_unclear", _("Name or address unclear (anonymous)")
+
+
+class DeliveryMethod(models.TextChoices):
+    """How a written decision reached the petitioner (送达); the request windows count from it."""
+
+    IN_PERSON = "in_person", _("Handed over in person")
+    POST = "post", _("By post")
+    ELECTRONIC = "electronic", _("Electronically")
+    LEFT_AT_ADDRESS = "left", _("Left at the address")
+    PUBLIC_NOTICE = "notice", _("Public notice")
 
 
 class EventKind(models.TextChoices):
@@ -143,6 +161,8 @@ class EventKind(models.TextChoices):
     CLOCK_MET = "clock_met", _("Clock met")
     CLOCK_CANCELLED = "clock_cancelled", _("Clock cancelled")
     CLOCK_RECOMPUTED = "clock_recomputed", _("Clock recomputed")
+    CLOCK_LAPSED = "clock_lapsed", _("Window lapsed")
+    DECISION_DELIVERED = "decision_delivered", _("Decision delivered")
     ESCALATED = "escalated", _("Escalated")
     IDENTITY_REVEALED = "identity_revealed", _("Petitioner identity revealed")
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Petitioner personal data viewed")

@@ -1,16 +1,181 @@
-"""Writing the audit trail: every service that changes a case calls this once per change."""
+"""The audit trail's builders: one per event kind, each fixing the shape of its details.
 
-from datetime import datetime
+Like saleor's ``order/events.py``: a service never writes a ``details`` dict of
+its own; it calls the builder of its event kind, which names every key. A change
+records the old value beside the new one (the previous leader when the leader
+changes, the old due day when a clock moves), as zulip's audit rows do. Builders
+return unsaved rows, so a set-based caller (the recompute, the seeder's checks)
+can ``bulk_create`` them; :func:`record` saves one or several.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
 from typing import Any
 
-from .models import Case, CaseEvent
+from .choices import EventKind
+from .models import Attachment, Case, CaseEvent, Deadline, Decision, Extension, Leadership, Recusal
 
 
-def case_event_record(*, case: Case, kind: str, actor: Any, at: datetime,
-                      from_status: str = "", to_status: str = "",
-                      details: dict | None = None) -> CaseEvent:
-    """Append one row to the case's audit trail (the table refuses updates and deletes)."""
-    return CaseEvent.objects.create(
-        case=case, kind=kind, actor=actor if actor is not None and actor.pk else None, at=at,
-        from_status=from_status, to_status=to_status, details=details or {},
-    )
+def record(*events: CaseEvent) -> list[CaseEvent]:
+    """Append the events to the trail (the table refuses updates and deletes)."""
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+        return list(events)
+    return CaseEvent.objects.bulk_create(events)
+
+
+def _event(case: Case | int, kind: str, actor: Any, at: datetime, details: dict,
+           from_status: str = "", to_status: str = "") -> CaseEvent:
+    case_id = case if isinstance(case, int) else case.pk
+    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    return CaseEvent(case_id=case_id, kind=kind, actor_id=actor_id, at=at, details=details,
+                     from_status=from_status, to_status=to_status)
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- The case and its steps ------------------------------------------------------------
+
+def registered(*, case: Case, actor: Any, at: datetime, petitioners: int) -> CaseEvent:
+    return _event(case, EventKind.REGISTERED, actor, at, to_status=case.status, details={
+        "number": case.number, "channel": case.channel, "headcount": case.headcount,
+        "petitioners": petitioners, "no_notice_reason": case.no_notice_reason,
+        "repeat_of": case.repeat_of_id,
+    })
+
+
+def transition(*, case: Case, actor: Any, at: datetime, step: str, previous: str,
+               reason: str | None = None, channel: str | None = None,
+               lead_unit: str | None = None, previous_lead_unit: str | None = None,
+               co_units: list[str] | None = None, decision: Decision | None = None,
+               superseded: int | None = None) -> CaseEvent:
+    """A status change; the optional keys are the ones a step sets (None ones are left out)."""
+    details: dict[str, Any] = {"step": step}
+    optional = {"reason": reason, "channel": channel, "lead_unit": lead_unit,
+                "previous_lead_unit": previous_lead_unit, "co_units": co_units,
+                "superseded": superseded}
+    details.update({key: value for key, value in optional.items() if value is not None})
+    if decision is not None:
+        details.update(decision=decision.pk, outcome=decision.outcome,
+                       review_outcome=decision.review_outcome,
+                       deciding_body=decision.deciding_body)
+    return _event(case, EventKind.TRANSITION, actor, at, details,
+                  from_status=previous, to_status=case.status)
+
+
+def decision_delivered(*, case: Case, actor: Any, at: datetime, decision: Decision) -> CaseEvent:
+    return _event(case, EventKind.DECISION_DELIVERED, actor, at, {
+        "decision": decision.pk, "kind": decision.kind,
+        "delivered_on": _day(decision.delivered_on), "method": decision.delivery_method,
+    })
+
+
+# --- People around the case -------------------------------------------------------------
+
+def leader_assigned(*, case: Case, actor: Any, at: datetime, leadership: Leadership,
+                    previous: Leadership | None) -> CaseEvent:
+    return _event(case, EventKind.LEADER_ASSIGNED, actor, at, {
+        "leadership": leadership.pk, "leader": leadership.leader_id,
+        "previous_leader": previous.leader_id if previous else None,
+        "previous_leadership": previous.pk if previous else None,
+        "responsible": leadership.responsible_id, "deadline": _day(leadership.deadline),
+    })
+
+
+def duty_done(*, case: Case, actor: Any, at: datetime, leadership: Leadership,
+              duty: str) -> CaseEvent:
+    return _event(case, EventKind.DUTY_DONE, actor, at,
+                  {"leadership": leadership.pk, "duty": duty})
+
+
+def recusal(*, case: Case, actor: Any, at: datetime, row: Recusal) -> CaseEvent:
+    return _event(case, EventKind.RECUSAL, actor, at, {"recusal": row.pk, "reason": row.reason})
+
+
+def identity_revealed(*, case: Case, actor: Any, at: datetime, reason: str) -> CaseEvent:
+    return _event(case, EventKind.IDENTITY_REVEALED, actor, at, {"reason": reason})
+
+
+def personal_data_viewed(*, case: Case, actor: Any, at: datetime,
+                         petitioners: list[int]) -> CaseEvent:
+    return _event(case, EventKind.PERSONAL_DATA_VIEWED, actor, at, {"petitioners": petitioners})
+
+
+# --- The record ------------------------------------------------------------------------
+
+def note(*, case: Case, actor: Any, at: datetime, text: str) -> CaseEvent:
+    return _event(case, EventKind.NOTE, actor, at, {"text": text})
+
+
+def attachment_added(*, case: Case, actor: Any, at: datetime, row: Attachment) -> CaseEvent:
+    return _event(case, EventKind.ATTACHMENT, actor, at, {
+        "attachment": row.pk, "name": row.original_name, "size": row.size,
+        "accusation_material": row.is_accusation_material,
+    })
+
+
+def extension_requested(*, case: Case, actor: Any, at: datetime, row: Extension) -> CaseEvent:
+    return _event(case, EventKind.EXTENSION_REQUESTED, actor, at, {
+        "extension": row.pk, "deadline": row.deadline_id, "days": row.days, "reason": row.reason,
+    })
+
+
+def extension_decided(*, case: Case, actor: Any, at: datetime, row: Extension) -> CaseEvent:
+    return _event(case, EventKind.EXTENSION_DECIDED, actor, at, {
+        "extension": row.pk, "deadline": row.deadline_id, "approved": row.status == "approved",
+        "days": row.days, "note": row.decision_note,
+    })
+
+
+# --- Clocks ----------------------------------------------------------------------------
+
+def _clock(deadline: Deadline) -> dict:
+    return {"deadline": deadline.pk, "clock": deadline.kind}
+
+
+def clock_started(*, case: Case, actor: Any, at: datetime, deadline: Deadline) -> CaseEvent:
+    return _event(case, EventKind.CLOCK_STARTED, actor, at, {
+        **_clock(deadline), "starts_on": _day(deadline.starts_on), "length": deadline.length,
+        "unit": deadline.unit, "window": deadline.is_window, "due_on": _day(deadline.due_on),
+        "provisional": deadline.provisional,
+    })
+
+
+def clock_paused(*, case: Case, actor: Any, at: datetime, deadline: Deadline,
+                 reason: str) -> CaseEvent:
+    return _event(case, EventKind.CLOCK_PAUSED, actor, at, {
+        **_clock(deadline), "paused_on": _day(deadline.paused_on), "reason": reason,
+    })
+
+
+def clock_resumed(*, case: Case, actor: Any, at: datetime, deadline: Deadline, paused_on: date,
+                  resumed_on: date, days_added: int, old_due: date) -> CaseEvent:
+    return _event(case, EventKind.CLOCK_RESUMED, actor, at, {
+        **_clock(deadline), "paused_on": _day(paused_on), "resumed_on": _day(resumed_on),
+        "days_added": days_added, "old_due": _day(old_due), "new_due": _day(deadline.due_on),
+    })
+
+
+def clock_closed(*, case: Case, actor: Any, at: datetime, deadline: Deadline, kind: str,
+                 reason: str = "", days_added: int | None = None) -> CaseEvent:
+    """A clock met, cancelled or lapsed; ``on_time`` says whether before its due time."""
+    details = {**_clock(deadline), "due_on": _day(deadline.due_on),
+               "on_time": at <= deadline.due_at, "reason": reason}
+    if days_added is not None:
+        details["days_added"] = days_added
+    return _event(case, kind, actor, at, details)
+
+
+def clock_recomputed(*, case: Case | int, actor: Any, at: datetime, deadline: Deadline,
+                     cause: str, old_due: date, old_provisional: bool, reason: str = "",
+                     extension_days: int | None = None) -> CaseEvent:
+    """A clock's due day moved: ``cause`` is "calendar" or "extension"; old and new kept."""
+    details = {**_clock(deadline), "cause": cause, "reason": reason,
+               "old_due": _day(old_due), "new_due": _day(deadline.due_on),
+               "old_provisional": old_provisional, "new_provisional": deadline.provisional}
+    if extension_days is not None:
+        details["extension_days"] = extension_days
+    return _event(case, EventKind.CLOCK_RECOMPUTED, actor, at, details)

@@ -3,13 +3,12 @@
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 
-from .choices import CaseStatus, ClockKind, ClockStatus
-from .models import Case, Deadline
+from .choices import CaseStatus, ClockKind, ClockStatus, DecisionKind
+from .models import Case, Deadline, Decision
 
 # The filters a list page may pass; anything else is ignored.
 _FILTERS = {
@@ -46,11 +45,7 @@ def case_get(*, user: User, pk: int) -> Case:
 
 def live_deadline(*, case: Case, kind: str) -> Deadline | None:
     """Return the case's running (open or paused) clock of ``kind``, if any."""
-    return (
-        Deadline.objects.filter(case=case, kind=kind)
-        .filter(Q(status=ClockStatus.OPEN) | Q(status=ClockStatus.PAUSED))
-        .first()
-    )
+    return Deadline.objects.filter(case=case, kind=kind).live().first()
 
 
 def _window_open(deadline: Deadline | None, at: datetime) -> bool:
@@ -87,6 +82,23 @@ REQUEST_WINDOW_BEFORE_CLOSE = {
 }
 
 
+# The decision whose delivery opens that window.
+DECISION_BEFORE_CLOSE = {
+    CaseStatus.REPLIED: DecisionKind.REPLY,
+    CaseStatus.REVIEWED: DecisionKind.REVIEW,
+}
+
+
+def undelivered_decision(*, case: Case) -> Decision | None:
+    """The decision in force that awaits delivery before its request window can run, if any
+    (the case page says "not yet delivered")."""
+    kind = DECISION_BEFORE_CLOSE.get(case.status)
+    if kind is None:
+        return None
+    return Decision.objects.filter(case=case, kind=kind, superseded_at__isnull=True,
+                                   delivered_on__isnull=True).first()
+
+
 def close_window_deadline(*, case: Case) -> Deadline | None:
     """The live request clock that keeps ``case`` from being closed yet, if any."""
     kind = REQUEST_WINDOW_BEFORE_CLOSE.get(case.status)
@@ -94,8 +106,11 @@ def close_window_deadline(*, case: Case) -> Deadline | None:
 
 
 def request_window_lapsed(*, case: Case, at: datetime) -> bool:
-    """Whether ``case`` may be closed: its review or re-review request window has lapsed
-    (or none runs), so the petitioner can no longer ask (R22 Art.35-36)."""
+    """Whether ``case`` may be closed: its decision was delivered and the review or re-review
+    request window has lapsed (or none runs), so the petitioner can no longer ask (R22
+    Art.35-36)."""
+    if undelivered_decision(case=case) is not None:
+        return False
     return not _window_open(close_window_deadline(case=case), at)
 
 
@@ -109,12 +124,19 @@ _EXTRA_GUARDS = {
 }
 
 
+# Transitions a service takes on behalf of another step's button: recording a review
+# or re-review decision that revokes (cases/services/transitions/review.py).
+_TAKEN_BY_ANOTHER_STEP = frozenset({"revoke_on_review", "revoke_on_rereview"})
+
+
 def case_available_transitions(*, user: User, case: Case, at: datetime | None = None) -> list[str]:
     """Name the steps ``user`` may take on ``case`` now: the FSM's answer plus the service rules."""
 
     at = at or timezone.now()
     names = []
     for transition in case.get_available_user_status_transitions(user):
+        if transition.name in _TAKEN_BY_ANOTHER_STEP:
+            continue
         guard = _EXTRA_GUARDS.get(transition.name)
         if guard is None or guard(case=case, at=at):
             names.append(transition.name)

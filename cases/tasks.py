@@ -8,9 +8,9 @@ from django.utils import timezone
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
              ignore_result=True)
 def clocks_recompute_task(*, actor_id: int | None = None, reason: str = "") -> None:
-    """Recompute every live clock against the office calendar (idempotent: reruns change nothing)."""
+    """Recompute every live clock against the office calendar; reruns change nothing."""
     from accounts.models import User
-    from cases.deadlines.clocks import clocks_recompute
+    from cases.deadlines.recompute import clocks_recompute
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     clocks_recompute(actor=actor, at=timezone.now(), reason=reason)

@@ -2,7 +2,9 @@
 
 Saving or deleting a calendar day or an announced year recomputes every live
 clock once the change is committed (DOMAIN §2; LESSONS: Alaveteli's deadlines
-did not move when a holiday was announced).
+did not move when a holiday was announced). The recompute is queued by
+``cases.services.calendar``; with the task queue down the change still saves and
+the nightly recompute moves the clocks, and the administrator is told which.
 """
 
 from django import forms
@@ -17,7 +19,7 @@ from config.admin_site import AdministratorOnly, ReadOnlyForAdministrators
 
 from ..deadlines.clocks import deadline_explain
 from ..models import AnnouncedYear, CalendarDay, Case, Category, Deadline, DeadlineRule
-from ..tasks import clocks_recompute_task
+from ..services.calendar import RecomputeQueueing, clocks_recompute_queue, nightly_recompute_time
 
 
 class RecomputesClocks:
@@ -39,20 +41,28 @@ class RecomputesClocks:
                                   % {"objects": labels})
 
     def _recompute_on_commit(self, request, reason: str) -> None:
-        """Queue one recompute per request on Celery, once the admin's change is committed.
+        """Queue one recompute per request; once committed, say whether it was queued.
 
-        A million-case office has hundreds of thousands of live clocks: the work
-        belongs on a worker, with retries, not in the administrator's request.
+        The message waits for the commit because only then do we know: with the task
+        queue down the change is still saved, and the nightly recompute moves the clocks.
         """
         if getattr(request, "_clocks_recompute_queued", False):
             return
         request._clocks_recompute_queued = True
-        actor_id, reason = request.user.pk, str(reason)
-        transaction.on_commit(
-            lambda: clocks_recompute_task.delay(actor_id=actor_id, reason=reason))
-        self.message_user(request, _("Open deadlines are being recomputed against the changed "
-                                     "calendar; each change is recorded on its case."),
-                          messages.INFO)
+        queueing = clocks_recompute_queue(actor=request.user, reason=str(reason))
+        transaction.on_commit(lambda: self._tell_recompute(request, queueing))
+
+    def _tell_recompute(self, request, queueing: RecomputeQueueing) -> None:
+        if queueing.queued:
+            self.message_user(request, _("Open deadlines are being recomputed against the "
+                                         "changed calendar; each change is recorded on its case."),
+                              messages.INFO)
+        else:
+            self.message_user(request, _("The task queue is unavailable, so open deadlines will be "
+                                         "recomputed against the changed calendar at the nightly "
+                                         "recompute (%(time)s); each change is recorded on its "
+                                         "case.") % {"time": nightly_recompute_time()},
+                              messages.WARNING)
 
 
 @admin.register(CalendarDay)
@@ -97,10 +107,12 @@ class AnnouncedYearAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
 class DeadlineRuleAdmin(AdministratorOnly, admin.ModelAdmin):
     """The clock lengths; an edit applies to clocks started afterwards, not to running ones."""
 
-    list_display = ("kind", "length", "unit", "legal_basis")
+    list_display = ("kind", "length", "unit", "is_window", "legal_basis")
 
     def get_readonly_fields(self, request, obj=None):
-        return ("kind",) if obj is not None else ()
+        # Which clocks are windows (rights, not duties) is the law's, not the office's:
+        # shown, never edited (cases/DECISIONS.md C4).
+        return ("kind", "is_window") if obj is not None else ("is_window",)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # every clock kind needs its rule
@@ -110,7 +122,7 @@ class DeadlineRuleAdmin(AdministratorOnly, admin.ModelAdmin):
 class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
     """Clocks, read-only: they change through the clock services, which write the audit trail."""
 
-    list_display = ("case", "kind", "status", "starts_on", "due_on", "provisional")
+    list_display = ("case", "kind", "status", "is_window", "starts_on", "due_on", "provisional")
     list_filter = ("status", "kind", "provisional")
     search_fields = ("case__number",)
     list_select_related = ("case",)
@@ -120,8 +132,9 @@ class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
         """Only the clocks of cases the permission module lets this administrator see."""
         visible = Case.objects.visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(case__in=visible)
-    fields = ("case", "kind", "status", "starts_on", "length", "unit", "extension_days",
-              "paused_days", "paused_on", "due_on", "due_at", "provisional", "closed_at",
+
+    fields = ("case", "kind", "status", "is_window", "starts_on", "length", "unit",
+              "extension_days", "paused_days", "paused_on", "due_on", "due_at", "provisional", "closed_at",
               "explanation")
     readonly_fields = fields
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin_site import ReadOnlyForAdministrators
 
-from ..models import Case, CaseEvent, CasePetitioner, Deadline
+from ..models import Case, CaseEvent, CasePetitioner, Deadline, Decision
 
 ReadOnly = ReadOnlyForAdministrators
 
@@ -28,11 +28,23 @@ class PartyInline(ReadOnly, admin.TabularInline):
 
 class DeadlineInline(ReadOnly, admin.TabularInline):
     model = Deadline
-    fields = ("kind", "status", "starts_on", "length", "unit", "extension_days", "paused_days",
-              "due_on", "provisional", "closed_at")
+    fields = ("kind", "status", "is_window", "starts_on", "length", "unit", "extension_days",
+              "paused_days", "due_on", "provisional", "closed_at")
     readonly_fields = fields
     ordering = ("pk",)
     extra = 0
+
+
+class DecisionInline(ReadOnly, admin.TabularInline):
+    model = Decision
+    fields = ("kind", "outcome", "review_outcome", "unit", "body_name", "issued_by", "issued_at",
+              "delivered_on", "delivery_method", "superseded_at")
+    readonly_fields = fields
+    ordering = ("pk",)
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("unit", "issued_by")
 
 
 class EventInline(ReadOnly, admin.TabularInline):
@@ -55,13 +67,14 @@ class CaseAdmin(ReadOnly, admin.ModelAdmin):
     date_hierarchy = "received_at"
     ordering = ("-received_at",)
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
-    inlines = (PartyInline, DeadlineInline, EventInline)
+    inlines = (PartyInline, DeadlineInline, DecisionInline, EventInline)
     fieldsets = (
         (None, {"fields": ("number", "status", "channel", "postal_reference", "received_at",
                            "registered_at", "registered_by", "registered_unit")}),
         (_("Matter"), {"fields": ("purpose", "category", "summary", "demands", "headcount",
                                   "is_group", "place_unit", "complained_unit",
-                                  "complained_person", "cause_tags", "urgency", "repeat_of")}),
+                                  "complained_person", "cause_tags", "urgency", "repeat_of",
+                                  "new_facts", "no_notice_reason")}),
         (_("Handling"), {"fields": ("lead_unit", "co_units", "leader", "spot_answer",
                                     "refusal_reason", "diversion_channel", "return_reason",
                                     "closed_at")}),

@@ -112,6 +112,8 @@ class DueDate:
     provisional: bool
     skipped: tuple[DayInfo, ...]  # rest days skipped (working) or moved over (calendar)
     moved_from: date | None  # calendar unit: the nominal last day when it was a rest day
+    # An extension's period: the original period whose (moved) last day it counts from.
+    extended_from: DueDate | None = None
 
     def ends_at(self, tz: tzinfo) -> datetime:
         """Return the instant the period ends: 24:00 of the due day in ``tz`` (Art. 203(2))."""
@@ -119,10 +121,17 @@ class DueDate:
 
     def explain(self) -> list[str]:
         """Return translated lines that show how the due date was reached."""
-        lines = [
-            _("The start day %(start)s is not counted (Civil Code Art. 201).")
-            % {"start": self.start.isoformat()}
-        ]
+        if self.extended_from is not None:
+            lines = self.extended_from.explain()[:-1 - self.extended_from.provisional]
+            lines.append(
+                _("The extension is counted from that original last day, %(start)s "
+                  "(Regulations on Letters and Visits Work, Art. 34).")
+                % {"start": self.start.isoformat()})
+        else:
+            lines = [
+                _("The start day %(start)s is not counted (Civil Code Art. 201).")
+                % {"start": self.start.isoformat()}
+            ]
         if self.unit == Unit.CALENDAR:
             lines += self._explain_calendar()
         else:
@@ -169,6 +178,15 @@ class DueDate:
             return [counted]
         skipped = _("Rest days not counted: %(days)s.") % {"days": _list_days(self.skipped)}
         return [counted, skipped]
+
+
+def days_text(count: int, unit: Unit | str) -> str:
+    """A period's length in its unit, as people read it: "5 working days", "15 calendar days"."""
+    if unit == Unit.WORKING:
+        text = ngettext("%(count)d working day", "%(count)d working days", count)
+    else:
+        text = ngettext("%(count)d calendar day", "%(count)d calendar days", count)
+    return text % {"count": count}
 
 
 def _list_days(days: Iterable[DayInfo]) -> str:

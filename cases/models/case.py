@@ -15,7 +15,15 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can, scope
 
-from ..choices import CaseStatus, CauseTag, Channel, DiversionChannel, Purpose, Urgency
+from ..choices import (
+    CaseStatus,
+    CauseTag,
+    Channel,
+    DiversionChannel,
+    NoNoticeReason,
+    Purpose,
+    Urgency,
+)
 from .people import Petitioner
 from .reference import Category
 
@@ -88,6 +96,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
                                default=Urgency.NORMAL)
     repeat_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="repeats", verbose_name=_("repeat of"))
+    # What is new when the matter repeats one already final (R22 Art.36); without it,
+    # such a repeat is not accepted.
+    new_facts = models.TextField(_("new facts and reasons"), blank=True)
+    # Set when no acceptance notice is due (R22 Art.23: name or address unclear).
+    no_notice_reason = models.CharField(_("no acceptance notice because"), max_length=20,
+                                        blank=True, choices=NoNoticeReason.choices)
 
     status = FSMField(_("status"), max_length=20, choices=CaseStatus.choices,
                       default=CaseStatus.REGISTERED, protected=True)
@@ -211,6 +225,19 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 permission=_may(Action.CASE_REVIEW))
     def decide_rereview(self, *, at) -> None:
         self.closed_at = at
+
+    # A review or re-review that revokes the decision sends the matter back to the
+    # lead unit to be handled again (R22 Art.35-36; cases/DECISIONS.md).
+    @transition(field=status, source=CaseStatus.REVIEW_REQUESTED, target=CaseStatus.IN_HANDLING,
+                conditions=[has_lead_unit], permission=_may(Action.CASE_REVIEW))
+    def revoke_on_review(self) -> None:
+        pass
+
+    @transition(field=status, source=CaseStatus.REREVIEW_REQUESTED,
+                target=CaseStatus.IN_HANDLING, conditions=[has_lead_unit],
+                permission=_may(Action.CASE_REVIEW))
+    def revoke_on_rereview(self) -> None:
+        pass
 
     # --- Closing and reopening ------------------------------------------------------
 

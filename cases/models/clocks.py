@@ -18,6 +18,10 @@ class DeadlineRule(models.Model):
     length = models.PositiveSmallIntegerField(_("length"))
     unit = models.CharField(_("unit"), max_length=10, choices=UNIT_CHOICES)
     legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+    # A window is a right of the unit or the petitioner (objection, review and re-review
+    # requests), not a duty: it lapses unused, is never escalated and never counted
+    # in the on-time figures (cases/DECISIONS.md).
+    is_window = models.BooleanField(_("window (a right, not a duty)"), default=False)
 
     class Meta:
         verbose_name = _("deadline rule")
@@ -25,6 +29,15 @@ class DeadlineRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.length} {self.get_unit_display()}"
+
+
+class DeadlineQuerySet(models.QuerySet):
+    def live(self) -> "DeadlineQuerySet":
+        """The clocks still counting: open or paused (the one definition of "live")."""
+        return self.filter(status__in=LIVE_STATUSES)
+
+
+LIVE_STATUSES = (ClockStatus.OPEN, ClockStatus.PAUSED)
 
 
 class Deadline(models.Model):
@@ -44,6 +57,7 @@ class Deadline(models.Model):
     starts_on = models.DateField(_("start day (not counted)"))
     length = models.PositiveSmallIntegerField(_("length"))
     unit = models.CharField(_("unit"), max_length=10, choices=UNIT_CHOICES)
+    is_window = models.BooleanField(_("window (a right, not a duty)"), default=False)
     extension_days = models.PositiveSmallIntegerField(_("extension days"), default=0)
     paused_days = models.PositiveSmallIntegerField(_("paused days"), default=0)
     paused_on = models.DateField(_("paused on"), null=True, blank=True)
@@ -51,6 +65,8 @@ class Deadline(models.Model):
     due_at = models.DateTimeField(_("due at"))
     provisional = models.BooleanField(_("provisional"), default=False)
     closed_at = models.DateTimeField(_("met or cancelled at"), null=True, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("deadline")
@@ -63,12 +79,8 @@ class Deadline(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "kind"], name="one_live_clock_per_kind",
-                                    condition=Q(status__in=[ClockStatus.OPEN, ClockStatus.PAUSED])),
+                                    condition=Q(status__in=LIVE_STATUSES)),
         ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_kind_display()} → {self.due_on}"
-
-    @property
-    def total_length(self) -> int:
-        return self.length + self.extension_days + self.paused_days

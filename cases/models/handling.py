@@ -5,10 +5,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import OrgUnit, User
 
-from ..choices import DecisionKind, ExtensionStatus, Outcome, ReviewOutcome
+from ..choices import DecisionKind, DeliveryMethod, ExtensionStatus, Outcome, ReviewOutcome
 from .case import Case
+from .clocks import Deadline
 
 MAX_EXTENSION_DAYS = 30  # R22 Art.34: at most 30 days, once
 
@@ -31,8 +32,16 @@ class Leadership(models.Model):
     investigated_at = models.DateTimeField(_("investigated (包调查)"), null=True, blank=True)
     handled_at = models.DateTimeField(_("handled (包处理)"), null=True, blank=True)
     stabilised_at = models.DateTimeField(_("kept stable (包稳定)"), null=True, blank=True)
+    consolidated_at = models.DateTimeField(_("settled for good (包稳固)"), null=True, blank=True)
 
-    DUTIES = ("investigated_at", "handled_at", "stabilised_at")
+    # The four 包 duties of the client's text (SEED.md: 包调查、包处理、包稳定、包稳固),
+    # by name, with the field that records each as done.
+    DUTIES = {
+        "investigated": "investigated_at",
+        "handled": "handled_at",
+        "stabilised": "stabilised_at",
+        "consolidated": "consolidated_at",
+    }
 
     class Meta:
         verbose_name = _("responsible leadership")
@@ -45,10 +54,16 @@ class Leadership(models.Model):
 
 
 class Extension(models.Model):
-    """An extension of the reply clock: asked by the handler, decided by the unit head."""
+    """An extension of one reply clock: asked by the handler, decided by another unit head.
+
+    It belongs to the reply clock it extends, so each round of handling (a reopened
+    or revoked case starts a new reply clock) may have one (R22 Art.34).
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions",
                              verbose_name=_("case"))
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True,
+                                 related_name="extensions", verbose_name=_("reply clock"))
     days = models.PositiveSmallIntegerField(
         _("days"), validators=[MinValueValidator(1), MaxValueValidator(MAX_EXTENSION_DAYS)])
     reason = models.TextField(_("reason (told to the petitioner)"))
@@ -68,8 +83,8 @@ class Extension(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(days__gte=1, days__lte=MAX_EXTENSION_DAYS),
                                    name="extension_at_most_30_days"),
-            # At most one extension: none while one is pending or was approved.
-            models.UniqueConstraint(fields=["case"], name="one_live_extension",
+            # At most one extension per reply clock: none while one is pending or was approved.
+            models.UniqueConstraint(fields=["deadline"], name="one_live_extension_per_clock",
                                     condition=Q(status__in=["pending", "approved"])),
         ]
 
@@ -97,10 +112,17 @@ class Recusal(models.Model):
 
 
 class Decision(models.Model):
-    """A written reply, review or re-review decision (R22 Art.32, 35, 36)."""
+    """A written reply, review or re-review decision (R22 Art.32, 35, 36).
+
+    ``unit`` is the body that decided: the lead unit for a reply, a unit above the
+    one that decided before for a review or re-review; ``body_name`` names a body
+    this installation does not hold (the city above a county). The request windows
+    count from ``delivered_on`` (自收到书面答复之日起). A later decision of the same
+    kind (after a revocation or a reopening) supersedes this one, which is kept.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions",
-                             db_index=False, verbose_name=_("case"))  # led by one_decision_per_kind
+                             db_index=False, verbose_name=_("case"))  # led by decision_case_kind
     kind = models.CharField(_("kind"), max_length=10, choices=DecisionKind.choices)
     request = models.TextField(_("the request"))
     facts = models.TextField(_("facts found"))
@@ -109,17 +131,36 @@ class Decision(models.Model):
     review_outcome = models.CharField(_("review result"), max_length=10, blank=True,
                                       choices=ReviewOutcome.choices)
     legal_basis = models.TextField(_("legal basis"))
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name=_("deciding unit"))
+    body_name = models.CharField(_("deciding body (outside this system)"), max_length=100,
+                                 blank=True)
     issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("issued by"))
     issued_at = models.DateTimeField(_("issued at"))
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    delivery_method = models.CharField(_("delivery method"), max_length=12, blank=True,
+                                       choices=DeliveryMethod.choices)
+    delivery_recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True,
+                                             blank=True, related_name="+",
+                                             verbose_name=_("delivery recorded by"))
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
-        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_decision_per_kind")]
+        indexes = [models.Index(fields=["case", "kind"], name="decision_case_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"], name="one_current_decision_per_kind",
+                                    condition=Q(superseded_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+    @property
+    def deciding_body(self) -> str:
+        return self.unit.name if self.unit_id else self.body_name
 
 
 ATTACHMENT_TYPES = ("pdf", "jpg", "jpeg", "png", "tif", "tiff", "doc", "docx", "ofd")

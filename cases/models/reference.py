@@ -18,7 +18,3 @@ class Category(MP_Node):
 
     def __str__(self) -> str:
         return self.name
-
-    def path_names(self) -> str:
-        """The national export's form, e.g. 城乡建设_拆迁安置_补偿标准."""
-        return "_".join(node.name for node in [*self.get_ancestors(), self])

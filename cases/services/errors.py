@@ -4,6 +4,7 @@ Views map each to a message (or HTTP 409 for :class:`CaseChangedByOther`); the
 message is translatable and says what the user can do about it.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,3 +34,11 @@ class TransitionRefused(CaseError):
 
     default_message = _("This step is not possible in the case's current state.")
     code = "wrong_state"
+
+
+def required(value: str, message) -> str:
+    """Return ``value`` stripped, or refuse it when empty with ``message``."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message, code="required")
+    return value

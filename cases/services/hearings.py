@@ -39,7 +39,7 @@ def case_hearing_end(*, case: Case, actor: User, at: datetime | None = None) -> 
 
 
 def _check(*, case: Case, actor: User) -> None:
-    if not can(actor, Action.CASE_REVIEW, case):
+    if not can(actor, Action.CASE_HEARING, case):
         raise PermissionDenied(_("You may not record hearings on case %(number)s.")
                                % {"number": case.number})
     if case.status != CaseStatus.REREVIEW_REQUESTED:

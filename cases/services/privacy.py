@@ -13,10 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.permissions import Action, can, held_roles, is_recused
+from accounts.permissions import Action, can, holds_role_within, is_recused
 
-from ..choices import EventKind
-from ..events import case_event_record
+from .. import events
 from ..models import Attachment, Case, CasePetitioner, Recusal
 
 
@@ -35,17 +34,9 @@ class PetitionerView:
     masked: bool
 
 
-def in_complained_unit(*, user: User, case: Case) -> bool:
-    """Whether the user holds a role in the unit complained about, or below it (R22 Art.30)."""
-    if case.complained_unit_id is None:
-        return False
-    root = case.complained_unit.path
-    return any(path.startswith(root) for paths in held_roles(user).values() for path in paths)
-
-
 def _must_hide(*, user: User, case: Case) -> bool:
     """Hide who petitioned from the unit complained about and from anyone recused."""
-    return in_complained_unit(user=user, case=case) or is_recused(user, case)
+    return holds_role_within(user, case.complained_unit) or is_recused(user, case)
 
 
 def _check_view(*, user: User, case: Case) -> None:
@@ -63,8 +54,8 @@ def petitioner_view_for(*, user: User, case: Case) -> list[PetitionerView]:
     masked = _must_hide(user=user, case=case)
     views = _views(case=case, masked=masked)
     if views and not masked:
-        case_event_record(case=case, kind=EventKind.PERSONAL_DATA_VIEWED, actor=user,
-                          at=timezone.now(), details={"petitioners": [v.pk for v in views]})
+        events.record(events.personal_data_viewed(case=case, actor=user, at=timezone.now(),
+                                                  petitioners=[v.pk for v in views]))
     return views
 
 
@@ -101,7 +92,8 @@ def mask_phone(phone: str) -> str:
 @transaction.atomic
 def case_identity_reveal(*, actor: User, case: Case, reason: str,
                          at: datetime | None = None) -> list[PetitionerView]:
-    """Show the petitioners unmasked to an office head or supervisor, logging why."""
+    """Show the petitioners unmasked to an office head or supervisor, logging why; never to a
+    member of the unit complained about (R22 Art.30), even the petition bureau itself."""
     at = at or timezone.now()
     if not can(actor, Action.CASE_REVEAL_IDENTITY, case):
         raise PermissionDenied(_("You may not reveal who petitioned on case %(number)s.")
@@ -110,8 +102,7 @@ def case_identity_reveal(*, actor: User, case: Case, reason: str,
     if not reason:
         raise ValidationError(_("Give the reason the petitioner's identity is needed."),
                               code="reason")
-    case_event_record(case=case, kind=EventKind.IDENTITY_REVEALED, actor=actor, at=at,
-                      details={"reason": reason})
+    events.record(events.identity_revealed(case=case, actor=actor, at=at, reason=reason))
     return _views(case=case, masked=False)
 
 
@@ -129,8 +120,7 @@ def case_recuse(*, case: Case, actor: User, reason: str, at: datetime | None = N
     except IntegrityError:
         raise ValidationError(_("You have already stepped aside from this case."),
                               code="already_recused") from None
-    case_event_record(case=case, kind=EventKind.RECUSAL, actor=actor, at=at,
-                      details={"recusal": recusal.pk, "reason": reason})
+    events.record(events.recusal(case=case, actor=actor, at=at, row=recusal))
     return recusal
 
 

@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.permissions import Action, can
 
-from ..choices import EventKind
-from ..events import case_event_record
+from .. import events
 from ..models import Attachment, Case, CaseEvent
 from ..models.handling import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
 
@@ -41,15 +40,16 @@ def case_note_add(*, case: Case, actor: User, text: str, at: datetime | None = N
     text = (text or "").strip()
     if not text:
         raise ValidationError(_("A note cannot be empty."), code="required")
-    return case_event_record(case=case, kind=EventKind.NOTE, actor=actor,
-                             at=at or timezone.now(), details={"text": text})
+    (event,) = events.record(events.note(case=case, actor=actor, at=at or timezone.now(),
+                                         text=text))
+    return event
 
 
 @transaction.atomic
 def case_attach(*, case: Case, actor: User, upload: UploadedFile,
                 is_accusation_material: bool = False, at: datetime | None = None) -> Attachment:
     """Attach a scan, photo or document after checking its type, content and size."""
-    if not can(actor, Action.CASE_NOTE, case):
+    if not can(actor, Action.CASE_ATTACH, case):
         raise PermissionDenied(_("You may not add files to case %(number)s.")
                                % {"number": case.number})
     attachment_check(upload=upload)
@@ -58,10 +58,7 @@ def case_attach(*, case: Case, actor: User, upload: UploadedFile,
         case=case, file=upload, original_name=upload.name[:200], size=upload.size,
         is_accusation_material=is_accusation_material, uploaded_by=actor, uploaded_at=at,
     )
-    case_event_record(case=case, kind=EventKind.ATTACHMENT, actor=actor, at=at,
-                      details={"attachment": attachment.pk, "name": attachment.original_name,
-                               "size": attachment.size,
-                               "accusation_material": is_accusation_material})
+    events.record(events.attachment_added(case=case, actor=actor, at=at, row=attachment))
     return attachment
 
 

@@ -11,14 +11,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import OrgUnit, User
+from accounts.models import OrgUnit, User, path_contains
 from accounts.permissions import Action, can
 
-from ..choices import CauseTag, ClockKind, EventKind, IdType, Urgency
-from ..deadlines.clocks import OFFICE_TZ, clock_start
-from ..events import case_event_record
+from .. import events
+from ..choices import CaseStatus, CauseTag, DiversionChannel, IdType, NoNoticeReason, Urgency
+from ..deadlines.clocks import OFFICE_TZ
 from ..idnumbers import normalize_resident_id, validate_resident_id
 from ..models import Case, CaseNumberSequence, CasePetitioner, Category, Petitioner
+from .step_clocks import REGISTER, move_clocks
+from .transitions.base import step
 
 # The first year of official holiday data: the clocks cannot count earlier days.
 EARLIEST_YEAR = 2004
@@ -71,6 +73,8 @@ class CaseIntake:
     complained_person: str = ""
     postal_reference: str = ""
     repeat_of: Case | None = None
+    # What is new when ``repeat_of`` is final (R22 Art.36); without it the repeat is refused.
+    new_facts: str = ""
     cause_tags: tuple[str, ...] = field(default_factory=tuple)
     urgency: str = Urgency.NORMAL
 
@@ -138,25 +142,52 @@ def _fill_blanks(person: Petitioner, values: dict) -> None:
 
 @transaction.atomic
 def case_register(*, actor: User, office: OrgUnit, intake: CaseIntake) -> Case:
-    """Register a petition at ``office``: number it, link its people, start its clocks (R22 Art.21-23)."""
+    """Register a petition at ``office``: number it, link its people, start its clocks (R22 Art.21-23).
+
+    Every item is registered (Art.21), even one refused at once: a repeat of a matter
+    already final after re-review, with nothing new recorded, is registered and
+    refused as final (Art.36) in the same transaction.
+    """
     if not can(actor, Action.CASE_REGISTER, office):
         raise PermissionDenied(_("You may not register petitions at %(office)s.")
                                % {"office": office})
     _check_intake(intake)
+    _check_jurisdiction(office=office, intake=intake)
     now = timezone.now()
     case = Case.objects.create(
         number=_next_number(office=office, received_at=intake.received_at),
         query_code=_query_code(), registered_by=actor, registered_unit=office,
-        is_group=intake.headcount > 1, **_case_fields(intake))
+        is_group=intake.headcount > 1, no_notice_reason=_no_notice_reason(intake),
+        **_case_fields(intake))
     _link_petitioners(case=case, petitioners=intake.petitioners)
-    case_event_record(case=case, kind=EventKind.REGISTERED, actor=actor, at=now,
-                      to_status=case.status,
-                      details={"number": case.number, "channel": case.channel,
-                               "headcount": case.headcount,
-                               "petitioners": len(intake.petitioners)})
-    for kind in (ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE):  # R22 Art.22, 23
-        clock_start(case=case, kind=kind, start=intake.received_at, actor=actor, at=now)
+    events.record(events.registered(case=case, actor=actor, at=now,
+                                    petitioners=len(intake.petitioners)))
+    move_clocks(case=case, step_name=REGISTER, actor=actor, at=now, start_at=intake.received_at)
+    if _repeats_final_matter(intake):
+        _refuse_as_final(case=case, actor=actor, at=now)
     return case
+
+
+def _no_notice_reason(intake: CaseIntake) -> str:
+    """No acceptance notice is due where the name or address is unclear (R22 Art.23)."""
+    main = next(person for person in intake.petitioners if person.is_main)
+    return NoNoticeReason.IDENTITY_UNCLEAR if main.is_anonymous else ""
+
+
+def _repeats_final_matter(intake: CaseIntake) -> bool:
+    repeat_of = intake.repeat_of
+    return (repeat_of is not None and repeat_of.status == CaseStatus.FINAL
+            and not intake.new_facts.strip())
+
+
+def _refuse_as_final(*, case: Case, actor: User, at: datetime) -> None:
+    """Refuse the same matter on the same facts and reasons once final (R22 Art.36)."""
+    reason = str(_("The same matter on the same facts and reasons was re-reviewed and is final "
+                   "(case %(number)s); it is not accepted again (Regulations on Letters and "
+                   "Visits Work, Art. 36).") % {"number": case.repeat_of.number})
+    step(case=case, name="refuse", actor=actor, at=at,
+         arguments={"reason": reason, "channel": DiversionChannel.FINAL, "at": at},
+         reason=reason, channel=DiversionChannel.FINAL)
 
 
 def _case_fields(intake: CaseIntake) -> dict:
@@ -168,6 +199,7 @@ def _case_fields(intake: CaseIntake) -> dict:
         "complained_unit": intake.complained_unit,
         "complained_person": intake.complained_person, "cause_tags": list(intake.cause_tags),
         "urgency": intake.urgency, "repeat_of": intake.repeat_of,
+        "new_facts": intake.new_facts.strip(),
     }
 
 
@@ -176,6 +208,7 @@ def _check_intake(intake: CaseIntake) -> None:
     people = intake.petitioners
     if sum(person.is_main for person in people) != 1:
         raise ValidationError(_("Mark exactly one main petitioner."), code="main_petitioner")
+    _check_legal_minimum(intake)
     representatives = sum(person.is_representative for person in people)
     if representatives > MAX_REPRESENTATIVES:
         raise ValidationError(
@@ -201,6 +234,41 @@ def _check_intake(intake: CaseIntake) -> None:
                               params={"tags": ", ".join(sorted(unknown))})
 
 
+def _check_legal_minimum(intake: CaseIntake) -> None:
+    """The facts, the demands, and the petitioner's name and address (R22 Art.19), unless
+    the petitioner is anonymous; the address of the main petitioner (cases/DECISIONS.md)."""
+    if not intake.summary.strip():
+        raise ValidationError(_("Write down the facts of the matter."), code="summary")
+    if not intake.demands.strip():
+        raise ValidationError(_("Write down what the petitioner asks for."), code="demands")
+    for person in intake.petitioners:
+        if person.is_anonymous:
+            continue
+        if not person.name.strip():
+            raise ValidationError(_("Enter each petitioner's name, or mark them anonymous."),
+                                  code="name")
+        if person.is_main and not (person.address.strip() or person.address_unit):
+            raise ValidationError(
+                _("Enter the main petitioner's address, or mark them anonymous (Regulations on "
+                  "Letters and Visits Work, Art. 19)."), code="address")
+
+
+def _check_jurisdiction(*, office: OrgUnit, intake: CaseIntake) -> None:
+    """Refuse a place, unit complained about or earlier case outside the office's county."""
+    county = office.county_path
+    for unit, label in ((intake.place_unit, _("The place of the matter")),
+                        (intake.complained_unit, _("The unit complained about"))):
+        if unit is not None and not path_contains(county, unit.path):
+            raise ValidationError(
+                _("%(field)s, %(unit)s, is not in this county; choose a unit of this county."),
+                code="jurisdiction", params={"field": label, "unit": unit.name})
+    repeat_of = intake.repeat_of
+    if repeat_of is not None and not path_contains(county, repeat_of.registered_unit.path):
+        raise ValidationError(
+            _("Case %(number)s was registered in another county; link a case of this county."),
+            code="jurisdiction", params={"number": repeat_of.number})
+
+
 def _link_petitioners(*, case: Case, petitioners: list[PetitionerInput]) -> None:
     """Add each person once; the same person entered twice is refused."""
     seen: set[int] = set()
@@ -217,7 +285,7 @@ def _link_petitioners(*, case: Case, petitioners: list[PetitionerInput]) -> None
 
 def _next_number(*, office: OrgUnit, received_at: datetime) -> str:
     """Give the next number of the office's county and year, e.g. 341122-2026-000001."""
-    county = OrgUnit.objects.get(path=office.path[:OrgUnit.steplen])  # the tree's root
+    county = OrgUnit.objects.get(path=office.county_path)  # the tree's root
     year = received_at.astimezone(OFFICE_TZ).year
     table = CaseNumberSequence._meta.db_table
     # One statement takes the row lock and returns the new value, so two clerks

@@ -6,17 +6,18 @@ case built here sits in the same tree as the role fixtures of the root conftest.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import factory
 from factory.django import DjangoModelFactory
 
 from accounts.demo import demo_org_seed
-from accounts.models import OrgUnit, User
+from accounts.models import OrgUnit
+from accounts.tests.factories import UserFactory
 from cases.choices import Channel, Purpose
+from cases.deadlines.clocks import OFFICE_TZ
+from cases.deadlines.rules import STATUTORY_RULES
 from cases.models import Case, Category
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 OFFICE_CODE = "341122-D00"  # the demo county's petition bureau
 TOWNSHIP_CODE = "341122100"  # 城关镇
 
@@ -28,15 +29,6 @@ def demo_unit(code: str) -> OrgUnit:
         demo_org_seed()
         found = OrgUnit.objects.get(code=code)
     return found
-
-
-class UserFactory(DjangoModelFactory):
-    class Meta:
-        model = User
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    name = factory.Sequence(lambda n: f"用户{n}")
 
 
 class CategoryFactory(DjangoModelFactory):
@@ -61,7 +53,7 @@ class CaseFactory(DjangoModelFactory):
     number = factory.Sequence(lambda n: f"T-2026-{n + 1:06d}")
     query_code = factory.Sequence(lambda n: f"Q{n:07d}")
     channel = Channel.VISIT
-    received_at = datetime(2026, 9, 16, 9, 30, tzinfo=SHANGHAI)
+    received_at = datetime(2026, 9, 16, 9, 30, tzinfo=OFFICE_TZ)
     registered_by = factory.SubFactory(UserFactory)
     registered_unit = factory.LazyFunction(lambda: demo_unit(OFFICE_CODE))
     purpose = Purpose.REMEDY
@@ -111,11 +103,13 @@ class DeadlineFactory(DjangoModelFactory):
     case = factory.SubFactory(CaseFactory)
     kind = "objection"
     status = "open"
-    starts_on = factory.LazyAttribute(lambda o: o.due_at.astimezone(SHANGHAI).date())
+    is_window = factory.LazyAttribute(
+        lambda o: o.kind in {rule.kind for rule in STATUTORY_RULES if rule.is_window})
+    starts_on = factory.LazyAttribute(lambda o: o.due_at.astimezone(OFFICE_TZ).date())
     length = 5
     unit = "working"
-    due_on = factory.LazyAttribute(lambda o: o.due_at.astimezone(SHANGHAI).date())
-    due_at = datetime(2026, 9, 24, 0, 0, tzinfo=SHANGHAI)
+    due_on = factory.LazyAttribute(lambda o: o.due_at.astimezone(OFFICE_TZ).date())
+    due_at = datetime(2026, 9, 24, 0, 0, tzinfo=OFFICE_TZ)
 
 
 class AttachmentFactory(DjangoModelFactory):
@@ -127,4 +121,4 @@ class AttachmentFactory(DjangoModelFactory):
     original_name = "scan.pdf"
     size = 13
     uploaded_by = factory.SubFactory(UserFactory)
-    uploaded_at = datetime(2026, 9, 16, 10, 0, tzinfo=SHANGHAI)
+    uploaded_at = datetime(2026, 9, 16, 10, 0, tzinfo=OFFICE_TZ)

@@ -8,13 +8,13 @@ from django.urls import reverse
 from accounts.choices import Role, UnitKind
 from accounts.models import OrgUnit
 from accounts.services import org_unit_create, role_grant
+from accounts.tests.factories import UserFactory
 from cases.models import AnnouncedYear, CalendarDay, Category
 from cases.tests.factories import (
     CaseFactory,
     CasePetitionerFactory,
     CategoryFactory,
     DeadlineFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db

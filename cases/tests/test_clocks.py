@@ -4,19 +4,18 @@ Dates are checked against chinesecalendar 1.11's 2026 data (see test_calendar.py
 Mid-Autumn 09-25..09-27, National Day 10-01..10-07, make-up workday Sat 10-10.
 """
 
-import importlib
 from datetime import UTC, date, datetime
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.apps import apps
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from cases.choices import ClockKind, ClockStatus, EventKind
 from cases.deadlines.clocks import (
+    OFFICE_TZ,
     ClockError,
     clock_cancel,
     clock_extend,
@@ -24,20 +23,16 @@ from cases.deadlines.clocks import (
     clock_pause,
     clock_resume,
     clock_start,
-    clocks_recompute,
     deadline_explain,
     office_calendar,
 )
-from cases.models import AnnouncedYear, CalendarDay, CaseEvent, Deadline
+from cases.deadlines.recompute import clocks_recompute
+from cases.deadlines.rules import rules_seed
+from cases.models import AnnouncedYear, CalendarDay, CaseEvent, Deadline, DeadlineRule
 from cases.tests.factories import CaseFactory
+from cases.tests.helpers import at
 
-SH = ZoneInfo("Asia/Shanghai")
 D = date.fromisoformat
-
-
-def at(day: str, hour: int = 10) -> datetime:
-    """An instant on ``day`` in the office's time zone."""
-    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=SH)
 
 
 def events(case, kind: str) -> list[CaseEvent]:
@@ -46,9 +41,9 @@ def events(case, kind: str) -> list[CaseEvent]:
 
 @pytest.fixture(autouse=True)
 def deadline_rules(db):
-    """Put back the rules migration 0002 seeds: a transactional test's flush (any module's)
+    """Put back the statutory rules: a transactional test's flush (any module's)
     empties the table, and --reuse-db keeps it empty for the next run."""
-    importlib.import_module("cases.migrations.0002_deadline_rules").add_rules(apps, None)
+    rules_seed(DeadlineRule)
 
 
 @pytest.fixture
@@ -71,7 +66,7 @@ def test_period_ending_on_an_official_holiday_moves_to_the_next_working_day(case
     deadline.refresh_from_db()
     assert (deadline.starts_on, deadline.length, deadline.unit) == (D("2026-09-10"), 15, "calendar")
     assert deadline.due_on == D("2026-09-28")
-    assert deadline.due_at == datetime(2026, 9, 29, 0, 0, tzinfo=SH)
+    assert deadline.due_at == datetime(2026, 9, 29, 0, 0, tzinfo=OFFICE_TZ)
     assert deadline.status == ClockStatus.OPEN and not deadline.provisional
     # and the start is in the audit trail
     [event] = events(case, EventKind.CLOCK_STARTED)
@@ -92,7 +87,7 @@ def test_periods_spanning_national_day_and_its_make_up_workdays(case, handler):
     assert notice.due_on == D("2026-10-08")
     # and the working days are 09-29, 09-30, 10-08, 10-09 and make-up Saturday 10-10
     assert objection.due_on == D("2026-10-10")
-    assert objection.due_at == datetime(2026, 10, 11, tzinfo=SH)
+    assert objection.due_at == datetime(2026, 10, 11, tzinfo=OFFICE_TZ)
 
 
 def test_five_working_day_objection_window_skips_the_weekend(case, handler):
@@ -178,7 +173,7 @@ def test_hearing_pause_and_resume_add_the_paused_days_back(case, head, english):
     assert events(case, EventKind.CLOCK_PAUSED)[0].details["reason"] == "hearing"
     lines = deadline_explain(resumed)
     assert "Paused from 2026-03-10 to 2026-03-18: 8 calendar days not counted." in lines
-    assert "Length counted: 38 calendar days." in lines
+    assert "Length counted before any extension: 38 calendar days." in lines
     with pytest.raises(ClockError):
         clock_resume(case=case, kind=ClockKind.REREVIEW_DECISION, actor=head, at=at("2026-03-19"))
 
@@ -211,18 +206,20 @@ def test_extension_adds_the_approved_days(case, head, english):
     # when the unit head's approved 30 days are added (R22 Art.34)
     extended = clock_extend(case=case, kind=ClockKind.REPLY, days=30, actor=head,
                             at=at("2026-10-10"))
-    # then 90 days from 08-20
+    # then 30 days from the original last day 10-19 (a working day here): 11-18
     extended.refresh_from_db()
     assert (extended.extension_days, extended.due_on) == (30, D("2026-11-18"))
-    assert extended.due_at == datetime(2026, 11, 19, tzinfo=SH)
+    assert extended.due_at == datetime(2026, 11, 19, tzinfo=OFFICE_TZ)
     [event] = events(case, EventKind.CLOCK_RECOMPUTED)
     assert event.actor == head
     assert (event.details["cause"], event.details["extension_days"]) == ("extension", 30)
     assert (event.details["old_due"], event.details["new_due"]) == ("2026-10-19", "2026-11-18")
     lines = deadline_explain(extended)
-    assert "Approved extension: 30 calendar days added." in lines
-    assert "Length counted: 90 calendar days." in lines
+    assert "Approved extension: 30 calendar days, counted from the original last day." in lines
+    assert ("The extension is counted from that original last day, 2026-10-19 (Regulations "
+            "on Letters and Visits Work, Art. 34).") in lines
     assert "Due: 2026-11-18, until 24:00 (Civil Code Art. 203(2))." in lines
+    assert sum(line.startswith("Due:") for line in lines) == 1
 
 
 def test_extension_needs_a_live_clock_and_positive_days(case, head):
@@ -273,7 +270,7 @@ def test_a_holiday_added_later_moves_the_due_day(case, clerk, admin_user):
     # then only the open clock moves, to the next working day
     assert changed == 1
     moving.refresh_from_db()
-    assert (moving.due_on, moving.due_at) == (D("2026-03-18"), datetime(2026, 3, 19, tzinfo=SH))
+    assert (moving.due_on, moving.due_at) == (D("2026-03-18"), datetime(2026, 3, 19, tzinfo=OFFICE_TZ))
     assert Deadline.objects.get(kind=ClockKind.ROUTING).due_on == D("2026-03-17")
     assert Deadline.objects.get(pk=other.pk).due_on == other.due_on
     [event] = events(case, EventKind.CLOCK_RECOMPUTED)
@@ -358,14 +355,18 @@ def test_admin_adding_a_holiday_recomputes_after_commit(admin_client_en, clerk,
                                         {"day": "2026-03-17", "name": "County flood day"})
     assert response.status_code == 302
     assert CalendarDay.objects.filter(day=D("2026-03-17"), is_workday=False).exists()
-    # then nothing moves before the commit
+    # then nothing moves, and nothing is said about the recompute, before the commit
     deadline.refresh_from_db()
-    assert deadline.due_on == D("2026-03-17") and len(callbacks) == 1
-    # and the administrator is told, in their language, that the clocks are being recomputed
-    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert deadline.due_on == D("2026-03-17") and len(callbacks) == 2
+    assert not any("recompute" in str(m) for m in get_messages(response.wsgi_request))
+    # and after the commit (which a real request runs in the administrator's language)
+    with translation.override("en"):
+        for callback in callbacks:
+            callback()
+        # the administrator is told that the clocks are being recomputed
+        shown = [str(m) for m in get_messages(response.wsgi_request)]
     assert any(m.startswith("Open deadlines are being recomputed") for m in shown)
-    # and after the commit the queued task (eager in tests) moved the clock, naming the admin
-    callbacks[0]()
+    # and the queued task (eager in tests) moved the clock, naming the admin
     deadline.refresh_from_db()
     assert deadline.due_on == D("2026-03-18")
     [event] = events(case, EventKind.CLOCK_RECOMPUTED)

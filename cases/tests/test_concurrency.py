@@ -5,17 +5,16 @@ a real race: the first UPDATE locks the row, the second waits, finds the status
 changed and is refused with a clear error. Nothing of the loser is saved.
 """
 
-import importlib
 import threading
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
 from cases.choices import CaseStatus, ClockKind, EventKind
-from cases.models import Case, CaseEvent
+from cases.deadlines.rules import rules_seed
+from cases.models import Case, CaseEvent, DeadlineRule
 from cases.services.errors import CaseChangedByOther
 from cases.services.transitions import case_request_return, case_sign
 from cases.tests.factories import CaseFactory, DeadlineFactory, demo_unit
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def routed_case(demo_users):
     # Transactional tests truncate tables, the migration-seeded clock rules included.
-    importlib.import_module("cases.migrations.0002_deadline_rules").add_rules(apps, None)
+    rules_seed(DeadlineRule)
     case = CaseFactory(status=CaseStatus.ROUTED, lead_unit=demo_unit("341122100"),
                        place_unit=demo_unit("341122100"))
     DeadlineFactory(case=case, kind=ClockKind.OBJECTION, due_at=timezone.now() + timedelta(days=5))

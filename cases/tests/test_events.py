@@ -1,28 +1,28 @@
 """The audit trail: one event per change, and a table that refuses updates and deletes."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
 from django.db.utils import InternalError, ProgrammingError
 
+from cases import events
 from cases.choices import CaseStatus, Channel, EventKind, Purpose
-from cases.events import case_event_record
+from cases.deadlines.clocks import OFFICE_TZ
 from cases.models import CaseEvent
 from cases.services.registration import CaseIntake, PetitionerInput, case_register
 from cases.services.transitions import case_route, case_sign
 from cases.tests.factories import CaseFactory, CategoryFactory, demo_unit, valid_resident_id
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
 def event(clerk):
     case = CaseFactory()
-    return case_event_record(case=case, kind=EventKind.NOTE, actor=clerk,
-                             at=datetime(2026, 9, 16, 10, tzinfo=SHANGHAI), details={"text": "原文"})
+    (row,) = events.record(events.note(case=case, actor=clerk,
+                                       at=datetime(2026, 9, 16, 10, tzinfo=OFFICE_TZ), text="原文"))
+    return row
 
 
 @pytest.mark.parametrize("sql", [
@@ -52,29 +52,30 @@ def test_an_anonymous_actor_is_stored_as_none(db):
     from django.contrib.auth.models import AnonymousUser
 
     case = CaseFactory()
-    row = case_event_record(case=case, kind=EventKind.NOTE, actor=AnonymousUser(),
-                            at=datetime(2026, 9, 16, tzinfo=SHANGHAI))
+    (row,) = events.record(events.note(case=case, actor=AnonymousUser(),
+                                       at=datetime(2026, 9, 16, tzinfo=OFFICE_TZ), text="匿名"))
+    row.refresh_from_db()
     assert row.actor is None
 
 
 def test_registration_and_each_step_write_their_own_events(clerk, handler):
     # when a case is registered, routed and signed for
     intake = CaseIntake(
-        channel=Channel.ONLINE, received_at=datetime(2025, 11, 3, 9, tzinfo=SHANGHAI),
-        petitioners=[PetitionerInput(name="赵六", id_number=valid_resident_id(9), is_main=True)],
+        channel=Channel.ONLINE, received_at=datetime(2025, 11, 3, 9, tzinfo=OFFICE_TZ),
+        petitioners=[PetitionerInput(name="赵六", id_number=valid_resident_id(9), address="河口镇",
+                                     is_main=True)],
         purpose=Purpose.SUGGESTION, category=CategoryFactory(), summary="建议增设公交站",
         demands="增设站点", place_unit=demo_unit("341122100"))
     case = case_register(actor=clerk, office=demo_unit("341122-D00"), intake=intake)
     case_route(case=case, actor=clerk, lead_unit=demo_unit("341122100"))
     case_sign(case=case, actor=handler)
-    # then the trail reads: registered, two clocks started; routed, routing met, window
-    # opened; signed, window met
+    # then the trail reads: registered, routing clock started; routed, routing met, the
+    # unit's notice clock and objection window started; signed, window met
     kinds = list(CaseEvent.objects.filter(case=case).order_by("pk").values_list("kind", "actor"))
     assert kinds == [
-        (EventKind.REGISTERED, clerk.pk),
-        (EventKind.CLOCK_STARTED, clerk.pk), (EventKind.CLOCK_STARTED, clerk.pk),
+        (EventKind.REGISTERED, clerk.pk), (EventKind.CLOCK_STARTED, clerk.pk),
         (EventKind.TRANSITION, clerk.pk), (EventKind.CLOCK_MET, clerk.pk),
-        (EventKind.CLOCK_STARTED, clerk.pk),
+        (EventKind.CLOCK_STARTED, clerk.pk), (EventKind.CLOCK_STARTED, clerk.pk),
         (EventKind.TRANSITION, handler.pk), (EventKind.CLOCK_MET, handler.pk),
     ]
     steps = CaseEvent.objects.filter(case=case, kind=EventKind.TRANSITION).order_by("pk")

@@ -1,7 +1,6 @@
 """A hearing pauses the re-review decision clock; its days are added back."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,13 +9,9 @@ from cases.choices import CaseStatus, ClockKind, ClockStatus
 from cases.deadlines.clocks import clock_start
 from cases.services.hearings import case_hearing_end, case_hearing_start
 from cases.tests.factories import CaseFactory
+from cases.tests.helpers import at
 
 pytestmark = pytest.mark.django_db
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T10:00").replace(tzinfo=SHANGHAI)
 
 
 @pytest.fixture

@@ -6,6 +6,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from accounts.choices import Role
+from accounts.permissions import forget_roles
+from accounts.services import role_grant
 from cases.choices import CaseStatus, EventKind
 from cases.models import Case, CaseEvent, Leadership
 from cases.selectors import case_list
@@ -60,9 +63,18 @@ def test_only_the_petition_office_assigns(demo_users, case, username):
     assert not Leadership.objects.exists()
 
 
-def test_the_leader_must_lead_the_place_of_the_matter(case, clerk, head, handler):
+def test_the_leader_must_be_a_leader_of_the_county(case, clerk, head, handler):
     with pytest.raises(ValidationError) as caught:
         assign(case, clerk, handler, head)  # a handler is no leader
+    assert caught.value.code == "leader_county"
+
+
+def test_the_leader_must_lead_the_place_of_the_matter(case, clerk, head, handler):
+    # given a leader of another township of the county
+    role_grant(user=handler, role=Role.LEADER, unit=demo_unit("341122101"))
+    forget_roles(handler)
+    with pytest.raises(ValidationError) as caught:
+        assign(case, clerk, handler, head)
     assert caught.value.code == "leader_place"
 
 

@@ -96,10 +96,19 @@ def test_accusation_material_never_reaches_the_unit_complained_about(handler, cl
         "举报信.pdf", "身份证复印件.pdf"}
 
 
-def test_the_supervisor_reveals_the_identity_with_a_logged_reason(supervisor):
-    # given a complaint about the whole county, so that even the supervisor sees it masked
-    case, person = accusation(complained_code="341122")
+def test_a_member_of_the_accused_unit_may_not_reveal_even_as_supervisor(supervisor):
+    # given a complaint about the whole county, so that even the supervisor is accused
+    case, _person = accusation(complained_code="341122")
     assert petitioner_view_for(user=supervisor, case=case)[0].masked
+    # when the supervisor tries to reveal it, then it is refused (R22 Art.30)
+    with pytest.raises(PermissionDenied):
+        case_identity_reveal(actor=supervisor, case=case, reason="需联系信访人核实情况")
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.IDENTITY_REVEALED).exists()
+
+
+def test_the_supervisor_reveals_the_identity_with_a_logged_reason(supervisor):
+    # given a complaint about a township, outside the supervisor's own unit
+    case, person = accusation(complained_code=TOWNSHIP)
     # when the supervisor reveals it, saying why
     (view,) = case_identity_reveal(actor=supervisor, case=case, reason="需联系信访人核实情况")
     # then the identity is shown and the reveal is in the audit trail

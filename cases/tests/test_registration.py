@@ -2,13 +2,13 @@
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases.choices import Channel, ClockKind, ClockStatus, EventKind, IdType, Purpose
+from cases.deadlines.clocks import OFFICE_TZ
 from cases.idnumbers import check_digit
 from cases.models import Case, CaseEvent, CaseNumberSequence, CasePetitioner, Deadline, Petitioner
 from cases.services.registration import (
@@ -22,8 +22,7 @@ from cases.tests.factories import CategoryFactory, valid_resident_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-RECEIVED = datetime(2025, 11, 3, 9, 30, tzinfo=SHANGHAI)  # a Monday
+RECEIVED = datetime(2025, 11, 3, 9, 30, tzinfo=OFFICE_TZ)  # a Monday
 ZHANG_ID = "34112219800101001" + check_digit("34112219800101001")
 
 
@@ -38,14 +37,15 @@ def intake(unit):
     return CaseIntake(
         channel=Channel.VISIT, received_at=RECEIVED,
         petitioners=[PetitionerInput(name="张三", id_number=ZHANG_ID, phone="13912345678",
-                                     is_main=True)],
+                                     address="城关镇东关社区", is_main=True)],
         purpose=Purpose.REMEDY, category=CategoryFactory(), summary="土地补偿款未发放",
         demands="请求发放补偿款", place_unit=unit("341122100001"))
 
 
 def group_of(size: int, *, representatives: int) -> list[PetitionerInput]:
     return [PetitionerInput(name=f"村民{i}", id_number=valid_resident_id(500 + i),
-                            is_main=i == 0, is_representative=i < representatives)
+                            address="城关镇", is_main=i == 0,
+                            is_representative=i < representatives)
             for i in range(size)]
 
 
@@ -59,9 +59,10 @@ def test_clerk_registers_a_numbered_case_with_its_clocks(clerk, office, intake):
     # and the main petitioner is linked
     party = CasePetitioner.objects.get(case=case)
     assert party.is_main and party.petitioner.id_number == ZHANG_ID
-    # and the routing and acceptance-notice clocks run 15 days from receipt (R22 Art.22-23)
+    # and the office's routing clock runs 15 days from receipt (R22 Art.22); the unit's
+    # acceptance notice waits for the routing (Art.23: from the unit's receipt)
     clocks = {d.kind: d for d in Deadline.objects.filter(case=case)}
-    assert set(clocks) == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE}
+    assert set(clocks) == {ClockKind.ROUTING}
     assert all(d.status == ClockStatus.OPEN for d in clocks.values())
     assert clocks[ClockKind.ROUTING].starts_on == date(2025, 11, 3)
     assert clocks[ClockKind.ROUTING].due_on == date(2025, 11, 18)
@@ -75,7 +76,7 @@ def test_numbers_follow_on_per_county_and_year(clerk, office, intake):
     second = case_register(actor=clerk, office=office, intake=intake)
     next_year = case_register(actor=clerk, office=office,
                               intake=replace(intake, received_at=datetime(2026, 1, 5, 9, 0,
-                                                                          tzinfo=SHANGHAI)))
+                                                                          tzinfo=OFFICE_TZ)))
     assert [first.number, second.number, next_year.number] == [
         "341122-2025-000001", "341122-2025-000002", "341122-2026-000001"]
     assert CaseNumberSequence.objects.get(year=2025).last == 2
@@ -83,7 +84,7 @@ def test_numbers_follow_on_per_county_and_year(clerk, office, intake):
 
 def test_the_year_is_the_year_in_shanghai(clerk, office, intake):
     # given 2025-12-31 17:30 UTC, which is 01:30 on 1 January 2026 in Shanghai
-    received = datetime(2025, 12, 31, 17, 30, tzinfo=ZoneInfo("UTC"))
+    received = datetime(2025, 12, 31, 17, 30, tzinfo=UTC)
     # when
     case = case_register(actor=clerk, office=office, intake=replace(intake, received_at=received))
     # then
@@ -110,7 +111,7 @@ def test_a_clerk_registers_only_at_their_own_office(clerk, unit, intake):
 
 @pytest.mark.parametrize("mains", [0, 2])
 def test_exactly_one_main_petitioner(clerk, office, intake, mains):
-    people = [PetitionerInput(name=f"人{i}", is_main=i < mains) for i in range(2)]
+    people = [PetitionerInput(name=f"人{i}", address="城关镇", is_main=i < mains) for i in range(2)]
     with pytest.raises(ValidationError) as caught:
         case_register(actor=clerk, office=office,
                       intake=replace(intake, petitioners=people, headcount=2))
@@ -147,7 +148,7 @@ def test_headcount_covers_the_petitioners_entered(clerk, office, intake):
 def test_a_wrong_check_digit_is_refused_with_the_validators_message(clerk, office, intake):
     # given an ID number whose last character is not its check digit
     wrong = ZHANG_ID[:17] + ("0" if ZHANG_ID[17] != "0" else "1")
-    person = PetitionerInput(name="张三", id_number=wrong, is_main=True)
+    person = PetitionerInput(name="张三", id_number=wrong, address="城关镇东关社区", is_main=True)
     # when / then
     with pytest.raises(ValidationError) as caught:
         case_register(actor=clerk, office=office, intake=replace(intake, petitioners=[person]))
@@ -164,7 +165,8 @@ def test_the_same_person_is_found_again_by_id_number(clerk, office, intake):
     first = case_register(actor=clerk, office=office, intake=intake)
     # when the same person writes later with a new phone and a full-width ID number
     again = PetitionerInput(name="张三", id_number=ZHANG_ID.translate(
-        str.maketrans("0123456789", "０１２３４５６７８９")), phone="13800000000", is_main=True)
+        str.maketrans("0123456789", "０１２３４５６７８９")), phone="13800000000",
+        address="城关镇东关社区", is_main=True)
     second = case_register(actor=clerk, office=office,
                            intake=replace(intake, channel=Channel.LETTER, petitioners=[again]))
     # then both cases point at one row, which keeps the phone recorded first
@@ -176,11 +178,11 @@ def test_the_same_person_is_found_again_by_id_number(clerk, office, intake):
 
 def test_without_an_id_the_person_is_found_by_phone_and_name(clerk, office, intake):
     # given a caller who gave no ID number
-    caller = PetitionerInput(name="李四", id_type=IdType.NONE, phone="13711112222", is_main=True)
+    caller = PetitionerInput(name="李四", id_type=IdType.NONE, phone="13711112222", address="城关镇东关社区", is_main=True)
     case_register(actor=clerk, office=office, intake=replace(intake, petitioners=[caller]))
     # when they come back and show their ID card
     number = valid_resident_id(77)
-    visit = PetitionerInput(name="李四", id_number=number, phone="13711112222", is_main=True)
+    visit = PetitionerInput(name="李四", id_number=number, phone="13711112222", address="城关镇东关社区", is_main=True)
     case_register(actor=clerk, office=office, intake=replace(intake, petitioners=[visit]))
     # then it is still one person, now with the ID number on file
     person = Petitioner.objects.get()
@@ -200,7 +202,7 @@ def test_an_anonymous_petitioner_is_a_new_row_each_time(db):
 
 
 def test_the_same_person_entered_twice_is_refused(clerk, office, intake):
-    twice = [PetitionerInput(name="张三", id_number=ZHANG_ID, is_main=True),
+    twice = [PetitionerInput(name="张三", id_number=ZHANG_ID, address="城关镇东关社区", is_main=True),
              PetitionerInput(name="张三", id_number=ZHANG_ID)]
     with pytest.raises(ValidationError) as caught:
         case_register(actor=clerk, office=office,
@@ -217,7 +219,7 @@ def test_a_petition_is_not_received_in_the_future(clerk, office, intake):
 
 
 def test_a_petition_received_before_the_calendar_data_is_refused(clerk, office, intake):
-    long_ago = datetime(1999, 3, 1, 9, tzinfo=SHANGHAI)
+    long_ago = datetime(1999, 3, 1, 9, tzinfo=OFFICE_TZ)
     with pytest.raises(ValidationError) as refused:
         case_register(actor=clerk, office=office, intake=replace(intake, received_at=long_ago))
     assert refused.value.code == "received_too_early"

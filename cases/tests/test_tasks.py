@@ -29,10 +29,12 @@ def test_the_recompute_task_moves_a_clock_once_and_a_rerun_changes_nothing(clerk
     deadline = clock_start(case=case, kind=ClockKind.ACCEPTANCE_NOTICE, start=start,
                            actor=clerk, at=start)
     CalendarDay.objects.create(day=date(2026, 3, 17), is_workday=False, name="县防汛日")
-    # when the nightly task runs twice
-    clocks_recompute_task.delay(reason="nightly check")
-    clocks_recompute_task.delay(reason="nightly check")
-    # then the clock moved once, with one audit row
+    # when beat's nightly entry runs twice
+    nightly = settings.CELERY_BEAT_SCHEDULE["clocks-recompute-nightly"]
+    clocks_recompute_task.delay(**nightly["kwargs"])
+    clocks_recompute_task.delay(**nightly["kwargs"])
+    # then the clock moved once, with one audit row naming no actor
     deadline.refresh_from_db()
     assert deadline.due_on == date(2026, 3, 18)
-    assert CaseEvent.objects.filter(case=case, kind=EventKind.CLOCK_RECOMPUTED).count() == 1
+    [event] = CaseEvent.objects.filter(case=case, kind=EventKind.CLOCK_RECOMPUTED)
+    assert (event.actor_id, event.details["reason"]) == (None, "nightly check")

@@ -1,4 +1,4 @@
-"""Every step of the case's state machine through its service (cases/services/transitions.py).
+"""Every step of the case's state machine through its service (cases/services/transitions/).
 
 Each step is tried by every demo role, from the wrong unit, from every wrong
 state and by a recused user; the clock chain of DOMAIN.md §2 is followed from
@@ -7,7 +7,6 @@ registration to the final re-review; two users racing on one case leave one chan
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +17,7 @@ from django.utils import timezone
 from accounts.choices import Role, UnitKind
 from accounts.permissions import Action, can
 from accounts.services import org_unit_create, role_grant
+from accounts.tests.factories import UserFactory
 from cases.choices import (
     CaseStatus,
     Channel,
@@ -32,6 +32,7 @@ from cases.choices import (
 )
 from cases.models import Case, CaseEvent, Deadline, Decision, Recusal
 from cases.selectors import case_available_transitions
+from cases.services.decisions import decision_deliver
 from cases.services.errors import CaseChangedByOther, TransitionRefused
 from cases.services.registration import CaseIntake, PetitionerInput, case_register
 from cases.services.transitions import (
@@ -57,21 +58,23 @@ from cases.tests.factories import (
     CaseFactory,
     CategoryFactory,
     DeadlineFactory,
-    UserFactory,
     demo_unit,
     valid_resident_id,
 )
+from cases.tests.helpers import REPLY, at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-OFFICE, TOWNSHIP, OTHER_TOWNSHIP = "341122-D00", "341122100", "341122101"
+COUNTY, OFFICE, TOWNSHIP, OTHER_TOWNSHIP = "341122", "341122-D00", "341122100", "341122101"
 USERS = ("clerk", "handler", "head", "leader", "supervisor", "grid", "mediator", "admin")
 
-REPLY = DecisionInput(request="请求发放征地补偿款", facts="补偿款已拨付至镇财政所",
-                      reasons="依据补偿方案应予发放", outcome=Outcome.SUPPORT,
-                      legal_basis="《信访工作条例》第三十二条")
-REVIEW = replace(REPLY, review_outcome=ReviewOutcome.UPHELD)
+# The county decides the review of a township's reply; the city, outside this
+# installation, the re-review (R22 Art.35-36).
+REREVIEW = replace(REPLY, review_outcome=ReviewOutcome.UPHELD, body_name="市信访局")
+
+
+def review_input() -> DecisionInput:
+    return replace(REPLY, review_outcome=ReviewOutcome.UPHELD, deciding_unit=demo_unit(COUNTY))
 
 # step: (a state it starts from, its target, the service call)
 STEPS = {
@@ -98,11 +101,11 @@ STEPS = {
     "request_review": (CaseStatus.REPLIED, CaseStatus.REVIEW_REQUESTED,
                        lambda c, u: case_request_review(case=c, actor=u)),
     "decide_review": (CaseStatus.REVIEW_REQUESTED, CaseStatus.REVIEWED,
-                      lambda c, u: case_decide_review(case=c, actor=u, decision=REVIEW)),
+                      lambda c, u: case_decide_review(case=c, actor=u, decision=review_input())),
     "request_rereview": (CaseStatus.REVIEWED, CaseStatus.REREVIEW_REQUESTED,
                          lambda c, u: case_request_rereview(case=c, actor=u)),
     "decide_rereview": (CaseStatus.REREVIEW_REQUESTED, CaseStatus.FINAL,
-                        lambda c, u: case_decide_rereview(case=c, actor=u, decision=REVIEW)),
+                        lambda c, u: case_decide_rereview(case=c, actor=u, decision=REREVIEW)),
     "close": (CaseStatus.REPLIED, CaseStatus.CLOSED, lambda c, u: case_close(case=c, actor=u)),
     "reopen": (CaseStatus.CLOSED, CaseStatus.IN_HANDLING,
                lambda c, u: case_reopen(case=c, actor=u, reason="回访不满意，重新办理")),
@@ -128,20 +131,39 @@ SOURCES["close"] = {CaseStatus.REPLIED, CaseStatus.REVIEWED}
 # The petitioner's request window that runs in a state (R22 Art.35-36).
 REQUEST_WINDOW = {CaseStatus.REPLIED: ClockKind.REVIEW_REQUEST,
                   CaseStatus.REVIEWED: ClockKind.REREVIEW_REQUEST}
+# The written decisions a case in each state already has, delivered (R22 Art.32, 35).
+_PAST_REPLY = {CaseStatus.REPLIED, CaseStatus.REVIEW_REQUESTED, CaseStatus.REVIEWED,
+               CaseStatus.REREVIEW_REQUESTED, CaseStatus.FINAL, CaseStatus.CLOSED}
+_PAST_REVIEW = {CaseStatus.REVIEWED, CaseStatus.REREVIEW_REQUESTED, CaseStatus.FINAL}
 
 
 def case_in(status: str, *, objection_due: datetime | None = None,
             request_due: datetime | None = None) -> Case:
     """A case of the bureau, led by 城关镇, in ``status``; a routed one has its objection window,
-    a replied or reviewed one its (re-)review request window (30 days unless ``request_due``)."""
+    a replied or reviewed one its delivered decisions and its (re-)review request window (30
+    days unless ``request_due``)."""
     case = CaseFactory(status=status, lead_unit=demo_unit(TOWNSHIP), place_unit=demo_unit(TOWNSHIP))
     if status == CaseStatus.ROUTED:
         DeadlineFactory(case=case, kind=ClockKind.OBJECTION,
                         due_at=objection_due or timezone.now() + timedelta(days=5))
+    if status in _PAST_REPLY:
+        decision_of(case, DecisionKind.REPLY, unit=demo_unit(TOWNSHIP))
+    if status in _PAST_REVIEW:
+        decision_of(case, DecisionKind.REVIEW, unit=demo_unit(COUNTY))
     if status in REQUEST_WINDOW:
         DeadlineFactory(case=case, kind=REQUEST_WINDOW[status], length=30, unit="calendar",
                         due_at=request_due or timezone.now() + timedelta(days=30))
     return case
+
+
+def decision_of(case: Case, kind: str, *, unit) -> Decision:
+    """A delivered decision of ``kind``, issued by someone other than the demo users."""
+    issued = timezone.now() - timedelta(days=40)
+    return Decision.objects.create(
+        case=case, kind=kind, request="请求", facts="事实", reasons="理由", outcome=Outcome.EXPLAIN,
+        review_outcome="" if kind == DecisionKind.REPLY else ReviewOutcome.UPHELD,
+        legal_basis="依据", unit=unit, issued_by=UserFactory(), issued_at=issued,
+        delivered_on=issued.date(), delivery_method="in_person")
 
 
 # Closing waits until the request window has lapsed; the other steps take the default case.
@@ -315,14 +337,11 @@ def test_a_different_step_on_a_stale_copy_is_refused_too(handler, head):
 
 # --- The clock chain (DOMAIN.md §2) ----------------------------------------------------------
 
-def at(day: int, month: int = 11, year: int = 2025, hour: int = 10) -> datetime:
-    return datetime(year, month, day, hour, 0, tzinfo=SHANGHAI)
-
-
 def registered(clerk) -> Case:
     intake = CaseIntake(
-        channel=Channel.VISIT, received_at=at(3, hour=9),
-        petitioners=[PetitionerInput(name="张三", id_number=valid_resident_id(1), is_main=True)],
+        channel=Channel.VISIT, received_at=at("2025-11-03", hour=9),
+        petitioners=[PetitionerInput(name="张三", id_number=valid_resident_id(1), address="城关镇东关社区",
+                                     is_main=True)],
         purpose=Purpose.REMEDY, category=CategoryFactory(), summary="征地补偿款未发放",
         demands="请求发放", place_unit=demo_unit(TOWNSHIP))
     return case_register(actor=clerk, office=demo_unit(OFFICE), intake=intake)
@@ -334,51 +353,61 @@ def clock(case: Case, kind: str) -> Deadline:
 
 def test_the_clocks_follow_the_case_from_registration_to_finality(clerk, handler, supervisor):
     case = registered(clerk)
-    assert live_clocks(case) == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE}
-    # routed within 15 days: routing met, the 5-working-day objection window opens
-    case_route(case=case, actor=clerk, lead_unit=demo_unit(TOWNSHIP), at=at(5))
+    assert live_clocks(case) == {ClockKind.ROUTING}
+    # routed within 15 days: routing met, the 5-working-day objection window opens and the
+    # unit's 15-day acceptance notice counts from this receipt (R22 Art.23)
+    case_route(case=case, actor=clerk, lead_unit=demo_unit(TOWNSHIP), at=at("2025-11-05"))
     assert clock(case, ClockKind.ROUTING).status == ClockStatus.MET
     assert clock(case, ClockKind.OBJECTION).due_on == date(2025, 11, 12)
+    assert clock(case, ClockKind.ACCEPTANCE_NOTICE).due_on == date(2025, 11, 20)
     # signing for it closes the window
-    case_sign(case=case, actor=handler, at=at(6))
+    case_sign(case=case, actor=handler, at=at("2025-11-06"))
     assert live_clocks(case) == {ClockKind.ACCEPTANCE_NOTICE}
     # the acceptance notice is met and the 60-day reply clock starts (R22 Art.34)
-    case_accept(case=case, actor=handler, at=at(7))
+    case_accept(case=case, actor=handler, at=at("2025-11-07"))
     assert clock(case, ClockKind.ACCEPTANCE_NOTICE).status == ClockStatus.MET
     assert clock(case, ClockKind.REPLY).due_on == date(2026, 1, 6)
-    case_start_handling(case=case, actor=handler, at=at(10))
-    # the written reply meets the reply clock and opens the 30-day review window
-    decision = case_reply(case=case, actor=handler, decision=REPLY, at=at(1, 12))
-    assert (decision.kind, decision.issued_by) == (DecisionKind.REPLY, handler)
-    assert live_clocks(case) == {ClockKind.REVIEW_REQUEST}
-    case_request_review(case=case, actor=supervisor, at=at(15, 12))
+    case_start_handling(case=case, actor=handler, at=at("2025-11-10"))
+    # the written reply meets the reply clock; its delivery opens the 30-day review window
+    decision = case_reply(case=case, actor=handler, decision=REPLY, at=at("2025-12-01"))
+    assert (decision.kind, decision.issued_by, decision.unit.code) == (
+        DecisionKind.REPLY, handler, TOWNSHIP)
+    assert live_clocks(case) == set()
+    decision_deliver(decision=decision, actor=handler, delivered_on=date(2025, 12, 2),
+                     method="post", at=at("2025-12-02", hour=16))
+    assert clock(case, ClockKind.REVIEW_REQUEST).due_on == date(2026, 1, 4)
+    case_request_review(case=case, actor=supervisor, at=at("2025-12-15"))
     assert live_clocks(case) == {ClockKind.REVIEW_DECISION}
-    case_decide_review(case=case, actor=supervisor, decision=REVIEW, at=at(5, 1, 2026))
+    review = case_decide_review(case=case, actor=supervisor, decision=review_input(),
+                                at=at("2026-01-05"))
+    assert live_clocks(case) == set()
+    decision_deliver(decision=review, actor=supervisor, delivered_on=date(2026, 1, 6),
+                     method="in_person", at=at("2026-01-06"))
     assert live_clocks(case) == {ClockKind.REREVIEW_REQUEST}
-    case_request_rereview(case=case, actor=supervisor, at=at(10, 1, 2026))
+    case_request_rereview(case=case, actor=supervisor, at=at("2026-01-10"))
     assert live_clocks(case) == {ClockKind.REREVIEW_DECISION}
-    case_decide_rereview(case=case, actor=supervisor, decision=REVIEW, at=at(20, 1, 2026))
+    case_decide_rereview(case=case, actor=supervisor, decision=REREVIEW, at=at("2026-01-20"))
     # then the matter is final, nothing runs, and every clock was met, none cancelled
     row = Case.objects.get(pk=case.pk)
-    assert row.status == CaseStatus.FINAL and row.closed_at == at(20, 1, 2026)
+    assert row.status == CaseStatus.FINAL and row.closed_at == at("2026-01-20")
     assert live_clocks(case) == set()
     assert set(Deadline.objects.filter(case=case).values_list("status", flat=True)) == {
         ClockStatus.MET}
     assert len(transitions_of(case)) == 9
 
 
-def test_an_answer_on_the_spot_meets_both_registration_clocks(clerk):
+def test_an_answer_on_the_spot_meets_the_routing_clock(clerk):
     case = registered(clerk)
-    case_answer_on_spot(case=case, actor=clerk, answer="已当场解答", at=at(3, hour=11))
+    case_answer_on_spot(case=case, actor=clerk, answer="已当场解答", at=at("2025-11-03", hour=11))
     row = Case.objects.get(pk=case.pk)
-    assert row.status == CaseStatus.ANSWERED and row.closed_at == at(3, hour=11)
+    assert row.status == CaseStatus.ANSWERED and row.closed_at == at("2025-11-03", hour=11)
     assert live_clocks(case) == set()
 
 
 def test_a_refusal_names_the_channel_and_meets_the_clocks(clerk):
     case = registered(clerk)
     case_refuse(case=case, actor=clerk, reason="属劳动争议仲裁事项",
-                channel=DiversionChannel.ARBITRATION, at=at(4))
+                channel=DiversionChannel.ARBITRATION, at=at("2025-11-04"))
     row = Case.objects.get(pk=case.pk)
     assert (row.status, row.diversion_channel) == (CaseStatus.NOT_ACCEPTED, "arbitration")
     assert live_clocks(case) == set()
@@ -406,7 +435,8 @@ def test_a_return_inside_the_window_goes_back_for_routing(clerk, handler, unit):
     assert (row.status, row.lead_unit, row.return_reason) == (
         CaseStatus.REGISTERED, None, "属县自然资源局职责")
     assert not row.co_units.exists()
-    assert live_clocks(case) == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE}
+    assert live_clocks(case) == {ClockKind.ROUTING}
+    assert clock(case, ClockKind.ACCEPTANCE_NOTICE).status == ClockStatus.CANCELLED
     # and it can be routed again to the competent unit
     case_route(case=row, actor=clerk, lead_unit=unit("341122-D02"))
     assert Case.objects.get(pk=case.pk).lead_unit.code == "341122-D02"
@@ -431,27 +461,30 @@ def test_a_unit_outside_the_county_is_refused(clerk, county):
     assert Case.objects.get(pk=case.pk).status == CaseStatus.REGISTERED
 
 
-def test_closing_cancels_the_review_window_and_reopening_starts_a_fresh_reply_clock(
+def test_closing_lapses_the_review_window_and_reopening_starts_a_fresh_reply_clock(
         clerk, handler):
-    # given a replied case whose review window has just lapsed unused
+    # given a replied, delivered case whose review window has just lapsed unused
     case = case_in(CaseStatus.IN_HANDLING)
-    case_reply(case=case, actor=handler, decision=REPLY)
+    first = case_reply(case=case, actor=handler, decision=REPLY)
+    decision_deliver(decision=first, actor=handler, delivered_on=timezone.localdate(),
+                     method="in_person")
     Deadline.objects.filter(case=case, kind=ClockKind.REVIEW_REQUEST).update(
         due_at=timezone.now() - timedelta(minutes=1))
-    # when it is closed
+    # when it is closed, the window closes as lapsed: a right unused, not a duty missed
     case_close(case=case, actor=handler)
-    assert clock(case, ClockKind.REVIEW_REQUEST).status == ClockStatus.CANCELLED
+    assert clock(case, ClockKind.REVIEW_REQUEST).status == ClockStatus.LAPSED
     assert Case.objects.get(pk=case.pk).closed_at is not None
     # and reopened
     case_reopen(case=case, actor=clerk, reason="回访不满意")
     row = Case.objects.get(pk=case.pk)
     assert (row.status, row.closed_at) == (CaseStatus.IN_HANDLING, None)
     assert live_clocks(case) == {ClockKind.REPLY}
-    # then a second reply replaces the first, which the audit trail keeps
+    # then a second reply supersedes the first, which is kept
     case_reply(case=row, actor=handler, decision=replace(REPLY, outcome=Outcome.EXPLAIN))
-    assert Decision.objects.get(case=case).outcome == Outcome.EXPLAIN
-    last = transitions_of(case)[-1]
-    assert last.details["superseded"]["outcome"] == Outcome.SUPPORT
+    assert Decision.objects.get(case=case, superseded_at=None).outcome == Outcome.EXPLAIN
+    first.refresh_from_db()
+    assert first.superseded_at is not None and first.outcome == Outcome.SUPPORT
+    assert transitions_of(case)[-1].details["superseded"] == first.pk
 
 
 def test_a_reopening_needs_a_reason(clerk):
@@ -468,7 +501,8 @@ def test_a_decision_needs_its_parts(handler, supervisor):
     with pytest.raises(ValidationError) as caught:
         case_decide_review(case=review, actor=supervisor, decision=REPLY)  # no review result
     assert caught.value.code == "review_outcome"
-    assert not Decision.objects.exists()
+    assert not Decision.objects.filter(kind=DecisionKind.REVIEW).exists()
+    assert not Decision.objects.filter(case=case).exists()
 
 
 # --- The petitioner's request windows (R22 Art.35-36) -------------------------------------------
