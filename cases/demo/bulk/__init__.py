@@ -17,12 +17,15 @@ What the rows look like:
   then its steps are laid out between registration and now. Old cases are
   mostly closed, week-old ones mostly being routed; a few are stuck, so some
   clocks are overdue;
-* each step writes a TRANSITION event and meets, cancels or starts clocks the way
-  ``cases.services.transitions`` does (``states.STEPS``), so every status has
-  exactly the live clocks ``LIVE_CLOCKS`` names; due dates come from one
-  ``WorkCalendar`` built from the office's holiday table;
+* each step is a transition of ``Case`` (its target read from the model) or the
+  delivery of a written decision, and meets, cancels or starts the clocks that
+  ``STEP_CLOCKS`` names, the table ``cases.services`` reads (``states.STEPS``):
+  a window closed after its due time lapses, an anonymous petitioner is owed no
+  acceptance notice, and a case is closed only once its request window ran out.
+  Due dates come from one ``WorkCalendar`` built from the office's holiday table;
 * a fifth of the cases come back from an earlier petitioner (same place, usually
-  the same matter, ``repeat_of`` set); group petitions list up to five
+  the same matter, ``repeat_of`` set; one that comes back on a matter already
+  final is refused at once, R22 Art.36); group petitions list up to five
   representatives. ID numbers are checked against the table before each chunk is
   written, so reruns add people and never duplicate one;
 * group and repeat petitions past routing whose place lies under the demo
@@ -30,17 +33,20 @@ What the rows look like:
   the reply window, a person responsible, and the 包 duties marked done as far as
   the case has come, each with the event the leadership services write;
 * every reply, review and re-review step issues its written decision, worded
-  from the case's summary and category, its id in the step's event as
-  ``cases.services.transitions`` puts it.
+  from the case's summary and category and naming the body that decided (the
+  lead unit, the county, the city above it); most are delivered a few days
+  later, which opens the petitioner's request window;
+* every event's details are shaped by its builder in ``cases/events.py``
+  (``details``), so they read as the services' do.
 
 Same seed on an empty database, same data; a rerun mixes the case count into the
 seed, so it adds different people and cases.
 
-The modules: ``states`` (status by age, steps and their clocks, outcomes),
+The modules: ``states`` (status by age, who takes each step and when, outcomes),
 ``world`` (the county, logins and categories, loaded once), ``times`` (the time
 axis), ``generate``, ``timeline`` and ``handling`` (drawing a chunk's rows),
-``texts`` (what the steps and decisions say), ``rows`` and ``writer`` (ids,
-numbers, COPY).
+``texts`` (what the steps and decisions say), ``details`` (events' details),
+``rows`` and ``writer`` (ids, numbers, COPY).
 """
 
 from __future__ import annotations
@@ -54,11 +60,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .generate import Chunk, Generator
-from .states import LIVE_CLOCKS
 from .world import demo_categories_seed, world_load
 from .writer import TABLES, Writer
 
-__all__ = ["CHUNK", "LIVE_CLOCKS", "BulkReport", "demo_categories_seed", "demo_cases_seed"]
+__all__ = ["CHUNK", "BulkReport", "demo_categories_seed", "demo_cases_seed"]
 
 CHUNK = 20_000  # cases per transaction; two chunks in memory at once (~350 MB peak RSS)
 

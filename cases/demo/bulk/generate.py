@@ -14,7 +14,8 @@ from itertools import accumulate
 from operator import itemgetter
 
 from accounts.demo import COUNTY
-from cases.choices import CauseTag, IdType
+from cases.choices import CaseStatus as S
+from cases.choices import CauseTag, IdType, NoNoticeReason
 from cases.demo.fakes import FakeSource
 from cases.idnumbers import check_digit
 from cases.services.registration import (
@@ -42,11 +43,13 @@ _CAUSE_TAGS = tuple(CauseTag.values)
 
 class Case:
     __slots__ = ("case_id", "year", "received_t", "registered", "registered_at", "channel",
-                 "headcount", "tail", "parties", "events")
+                 "headcount", "tail", "parties", "events", "no_notice_reason", "repeat_of")
 
     def __init__(self, case_id: int, channel: str, received_t: int) -> None:
         self.case_id, self.channel, self.received_t = case_id, channel, received_t
         self.parties: list[tuple[list, bool, bool]] = []  # (person, is main, is representative)
+        self.no_notice_reason = ""  # set where the main petitioner is anonymous (R22 Art.23)
+        self.repeat_of: int | None = None
 
 
 @dataclass
@@ -68,7 +71,8 @@ class Generator:
         self.rng = random.Random(seed)
         self.fake = FakeSource(seed)
         self.statuses: Counter = Counter()
-        self.pool: list[list] = []  # [person, place, leaf index, last case id, registered at]
+        # [person, place, leaf index, last case id, registered at, final at (re-reviewed)]
+        self.pool: list[list] = []
         self.times = OfficeTimes(world.calendar, now, self.rng)
         self.timeline = Timeline(world, self.rng, self.times)
         self.handling = Handling(world, self.rng, self.times)
@@ -96,24 +100,31 @@ class Generator:
         purpose = _PURPOSES[bisect(self.purpose_cum, r() * self.purpose_cum[-1])][0]
         repeat = self._repeat(case.received_t) if r() < REPEAT_SHARE else None
         if repeat is not None:
+            case.repeat_of = repeat[3]
             place, leaf = repeat[1], (repeat[2] if r() < 0.75 else self._leaf())
         else:
             place, leaf = self.rng.choice(self.world.places), self._leaf()
         case.headcount = self._parties(case, place, purpose, repeat, chunk.people)
+        # A repeat of a matter final before it came, with nothing new, is refused (R22 Art.36).
+        final_repeat = repeat is not None and repeat[5] is not None and repeat[5] < case.registered
         status = self._status((self.times.now_t - case.received_t) / 1440)
+        walk = self.timeline.walk(case, status, place, leaf, chunk.deadlines,
+                                  final_repeat=final_repeat)
+        status = walk.status  # a case whose request window still runs is not closed yet
         self.statuses[status] += 1
-        walk = self.timeline.walk(case, status, place, leaf, chunk.deadlines)
         if case.headcount > 1 or repeat is not None:  # group and repeat petitions are hard
             self.handling.lead(case, status, place, leaf, walk, chunk.leaderships)
         texts = self._texts(case, leaf)
-        case.tail = self._case_row(case, status, place, leaf, purpose, repeat, walk, texts)
+        case.tail = self._case_row(case, status, place, leaf, purpose, walk, texts)
         self.handling.decide(case, leaf, *texts, walk, chunk.decisions)
         case.events = walk.events
         chunk.event_count += len(walk.events)
+        final_t = walk.closed_t if status == S.FINAL else None
         if repeat is not None:
-            repeat[3], repeat[4] = case.case_id, case.registered
+            repeat[3], repeat[4], repeat[5] = case.case_id, case.registered, final_t
         elif case.parties[0][0][1] or case.channel == "phone":  # people we can find again
-            self._remember([case.parties[0][0], place, leaf, case.case_id, case.registered])
+            self._remember([case.parties[0][0], place, leaf, case.case_id, case.registered,
+                            final_t])
         return case
 
     def _received(self, index: int) -> tuple[str, int]:
@@ -175,6 +186,7 @@ class Generator:
         elif purpose == "accusation" and case.channel in ("letter", "online") and r() < 0.3:
             main = [None, "", f"匿名\t\t\t{IdType.NONE}\t\t\t\tt\tf\t{at}\t{NULL}"]
             people.append(main)
+            case.no_notice_reason = NoNoticeReason.IDENTITY_UNCLEAR
             case.parties.append((main, True, False))
             return 1
         else:
@@ -220,7 +232,7 @@ class Generator:
         return _opened(summary, case.channel), demands
 
     def _case_row(self, case: Case, status: str, place: Place, leaf: int, purpose: str,
-                  repeat, walk: Walk, texts: tuple[str, str]) -> str:
+                  walk: Walk, texts: tuple[str, str]) -> str:
         """Every column after id and number, as COPY text."""
         r, rng, world, ts = self.rng.random, self.rng, self.world, self.times.ts
         summary, demands = texts
@@ -232,6 +244,7 @@ class Generator:
             complained_unit = place.township_id
             complained_person = f"{self.fake.person()['name']}（{rng.choice(COMPLAINED_ROLES)}）"
         tags = rng.sample(_CAUSE_TAGS, 1 + int(r() * 2)) if group or r() < 0.08 else []
+        repeat = case.repeat_of
         urgency = ("critical" if r() < (0.1 if group else 0.01) else
                    "urgent" if r() < (0.25 if group or repeat else 0.06) else "normal")
         notes, lead, closed_t = walk.notes, walk.lead, walk.closed_t
@@ -239,7 +252,7 @@ class Generator:
         place_id = place.unit_ids[0] if r() < 0.7 else rng.choice(place.unit_ids)
         updated_t = case.registered if walk.updated_t is None else walk.updated_t
         return (
-            f"{NULL if repeat is None else repeat[3]}\t{code}\t{case.channel}\t{postal}"
+            f"{NULL if repeat is None else repeat}\t{code}\t{case.channel}\t{postal}"
             f"\t{ts(case.received_t)}\t{case.registered_at}\t{case.headcount}"
             f"\t{'t' if group else 'f'}\t{purpose}\t{escape(summary)}\t{escape(demands)}"
             f"\t{complained_person}\t{{{','.join(tags)}}}\t{urgency}\t{status}"
@@ -247,7 +260,7 @@ class Generator:
             f"\t{notes.get('return_reason', '')}\t{NULL if closed_t is None else ts(closed_t)}"
             f"\t{ts(updated_t)}\t{complained_unit}\t{NULL if lead is None else lead}"
             f"\t{NULL if walk.leader is None else walk.leader}\t{place_id}\t{world.clerk_id}"
-            f"\t{world.office_id}\t{world.leaves[leaf][0]}"
+            f"\t{world.office_id}\t{world.leaves[leaf][0]}\t\t{case.no_notice_reason}"
         )
 
 

@@ -4,8 +4,9 @@
 measures, a deadline and a person responsible, and writes a LEADER_ASSIGNED
 event; ``leadership_mark_duty`` marks each 包 duty done with a DUTY_DONE event.
 ``cases.services.transitions`` writes one ``Decision`` per reply, review and
-re-review. The rows here say the same, drawn in the generator thread; their ids
-come from the writer (``rows.RowId``).
+re-review, naming the body that decided; ``decision_deliver`` records its delivery.
+The rows here say the same, drawn in the generator thread; their ids come from
+the writer (``rows.RowId``), their events' details from the builders (``details``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import random
 from datetime import date, timedelta
 
 from cases.choices import EventKind
+from cases.models import Leadership
 
+from . import details
 from .rows import NULL, RowId, WithId, escape
 from .states import ROUTED_OR_LATER, K, S
 from .texts import (
@@ -35,7 +38,9 @@ from .times import OfficeTimes
 from .world import Place, World
 
 INVESTIGATED_IN_HANDLING = 0.6  # cases still in handling whose leader has investigated
-DUTIES = ("investigated", "handled", "stabilised")
+CONSOLIDATED_SHARE = 0.7  # closed cases the leader has since marked settled for good
+DUTIES = tuple(Leadership.DUTIES)  # 包调查、包处理、包稳定、包稳固, in order
+ASSIGNED, DUTY_DONE = EventKind.LEADER_ASSIGNED, EventKind.DUTY_DONE
 
 
 class Handling:
@@ -43,9 +48,10 @@ class Handling:
 
     def __init__(self, world: World, rng: random.Random, times: OfficeTimes) -> None:
         self.world, self.rng, self.times = world, rng, times
-        self.reply_rule = world.rules[K.REPLY]
+        self.reply_rule = world.rules[K.REPLY][:2]
         self.due_dates: dict[int, date] = {}
         self.wordings: dict[tuple, tuple[str, str, str, str]] = {}
+        self.duty_json: dict[str, tuple[str, str]] = {}
 
     # --- 包案 -------------------------------------------------------------------------
 
@@ -66,19 +72,21 @@ class Handling:
         leaderships.append((row_id, (
             f"{prefix}{leader}\t{measures}\t{deadline}\t{responsible}\t{clerk}\t{ts(assigned)}\tt"
             + "".join(f"\t{NULL if t is None else ts(t)}" for t in duties) + "\n")))
-        events = [(assigned, WithId(
-            f'{prefix}{EventKind.LEADER_ASSIGNED}\t{ts(assigned)}\t\t\t{{"leadership": ', row_id,
-            f', "leader": {leader}, "responsible": {responsible}, "deadline": "{deadline}"}}'
-            f'\t{clerk}\n'))]
-        events += [(t, WithId(f'{prefix}{EventKind.DUTY_DONE}\t{ts(t)}\t\t\t{{"leadership": ',
-                              row_id, f', "duty": "{duty}"}}\t{leader}\n'))
-                   for duty, t in zip(DUTIES, duties, strict=True) if t is not None]
-        walk.merge_events(events)  # the duties are marked done by the leader
+        head, tail = details.leader_assigned().around(
+            "leadership", leader=leader, responsible=responsible, deadline=deadline.isoformat())
+        events = [(assigned, WithId(f"{prefix}{ASSIGNED}\t{ts(assigned)}\t\t\t{head}", row_id,
+                                    f"{tail}\t{clerk}\n"))]
+        for duty, t in zip(DUTIES, duties, strict=True):
+            if t is not None:  # marked done by the leader
+                head, tail = self._duty_json(duty)
+                events.append((t, WithId(f"{prefix}{DUTY_DONE}\t{ts(t)}\t\t\t{head}", row_id,
+                                         f"{tail}\t{leader}\n")))
+        walk.merge_events(events)
         walk.leader, walk.assigned_t = leader, assigned
 
     def _duties(self, status: str, walk: Walk, assigned: int) -> tuple:
         """When each 包 duty was marked done, as far as the case has come (None: not yet)."""
-        investigated = handled = stabilised = None
+        investigated = handled = stabilised = consolidated = None
         started = walk.step_time("start_handling") or walk.step_time("accept")
         replied = walk.step_time("reply")
         if replied is not None:
@@ -88,7 +96,16 @@ class Handling:
             investigated = self._after(max(started, assigned), self.times.now_t)
         if status in (S.CLOSED, S.FINAL):
             stabilised = self._after(walk.closed_t, self.times.now_t)
-        return investigated, handled, stabilised
+            if self.rng.random() < CONSOLIDATED_SHARE:
+                consolidated = self._after(stabilised, self.times.now_t)
+        return investigated, handled, stabilised, consolidated
+
+    def _duty_json(self, duty: str) -> tuple[str, str]:
+        """The DUTY_DONE details around the leadership's id (cached: one per duty)."""
+        pieces = self.duty_json.get(duty)
+        if pieces is None:
+            pieces = self.duty_json[duty] = details.duty_done().around("leadership", duty=duty)
+        return pieces
 
     def _deadline(self, walk: Walk, assigned: int) -> date:
         """A day in the reply window: from assignment to the reply clock's due date."""
@@ -134,10 +151,13 @@ class Handling:
             asked, facts, reasons, basis = wording
             if not issued.review_outcome:  # a written reply restates what was reported
                 facts = f"信访人反映：{reported}{facts}"
+            day = issued.delivered_day
+            delivered = NULL if day is None else self.times.iso[day]
             decisions.append((issued.row_id, (
                 f"{case.case_id}\t{issued.kind}\t{asked}{demands}\t{facts}\t{reasons}"
                 f"\t{issued.outcome}\t{issued.review_outcome}\t{basis}\t{issued.by}"
-                f"\t{self.times.ts(issued.t)}\n")))
+                f"\t{self.times.ts(issued.t)}\t{NULL if issued.unit is None else issued.unit}"
+                f"\t{issued.body_name}\t{delivered}\t{issued.method}\t{issued.recorded_by}\n")))
 
 
 def _wording(kind: str, outcome: str, review_outcome: str,

@@ -1,33 +1,40 @@
-"""Which status a demo case is in, and the steps and clocks that take it there.
+"""Which status a demo case is in, and who takes its steps and how long after each other.
 
-The tables follow ``cases.services.transitions``: each step names the clocks it
-meets, cancels and starts, so a case walked through them is left with exactly
-the live clocks ``LIVE_CLOCKS`` names for its status.
+Only the demo's own choices live here: the status by age, who takes each step,
+its usual delay and how often it comes late, and the outcomes. What a step *is*
+comes from the one home of each rule: the status it leads to from the ``Case``
+model's transitions (cases/models/case.py), and the clocks it meets, cancels and
+starts from ``STEP_CLOCKS`` (cases/services/step_clocks.py), the table the
+services read. ``cases/tests/test_seed_parity.py`` walks every transition of
+``Case`` through both.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
-from cases.choices import CaseStatus, ClockKind, DecisionKind, Outcome, ReviewOutcome
+from cases.choices import (
+    CaseStatus,
+    ClockKind,
+    DecisionKind,
+    DeliveryMethod,
+    Outcome,
+    ReviewOutcome,
+)
+from cases.models import Case, Decision
+from cases.services.decisions import delivery_step as services_delivery_step
+from cases.services.step_clocks import (
+    DELIVER_NO_WINDOW,
+    DELIVER_REPLY,
+    DELIVER_REVIEW,
+    REGISTER,
+    STEP_CLOCKS,
+    StepClocks,
+)
 
 S, K = CaseStatus, ClockKind
-CLOSED_STATES = frozenset({S.ANSWERED, S.NOT_ACCEPTED, S.FINAL, S.CLOSED})
-
-# The clocks running (open or paused) in each status, as the services leave them.
-LIVE_CLOCKS: dict[str, frozenset[str]] = {
-    S.REGISTERED: frozenset({K.ROUTING, K.ACCEPTANCE_NOTICE}),
-    S.ROUTED: frozenset({K.ACCEPTANCE_NOTICE, K.OBJECTION}),
-    S.RETURN_REQUESTED: frozenset({K.ACCEPTANCE_NOTICE}),
-    S.SIGNED: frozenset({K.ACCEPTANCE_NOTICE}),
-    S.ACCEPTED: frozenset({K.REPLY}),
-    S.IN_HANDLING: frozenset({K.REPLY}),
-    S.REPLIED: frozenset({K.REVIEW_REQUEST}),
-    S.REVIEW_REQUESTED: frozenset({K.REVIEW_DECISION}),
-    S.REVIEWED: frozenset({K.REREVIEW_REQUEST}),
-    S.REREVIEW_REQUESTED: frozenset({K.REREVIEW_DECISION}),
-    **{status: frozenset() for status in CLOSED_STATES},
-}
+CLOSED_STATES = frozenset(Case.CLOSED_STATES)
 
 # Status by age of the case (days since receipt, upper bound): weights in per cent.
 # Few cases stay long in a state with a running clock, so overdue clocks stay a minority.
@@ -50,53 +57,106 @@ BY_AGE = (
              S.REREVIEW_REQUESTED: 0.03, S.FINAL: 3.5, S.CLOSED: 84.27}),
 )
 
-OFFICE, UNIT, REVIEW = "office", "unit", "review"  # who takes a step
+# Who takes a step: the petition office, the lead unit, the office above that records
+# reviews, and who records a re-review (``World.rereviewer_id``: another reviewer where
+# the office has one, since the one who recorded the review may not).
+OFFICE, UNIT, REVIEW, REREVIEW = "office", "unit", "review", "rereview"
 
 
-class Step(NamedTuple):
-    """A transition: its target, who takes it, its usual delay in days, and its clocks."""
+class Timing(NamedTuple):
+    """Who takes a step and its usual delay in days after the step before."""
 
-    target: str
     who: str
     days: tuple[float, float]
     late: float = 0.0  # share of cases where it comes late, after ``late_days``
     late_days: tuple[float, float] = (0, 0)
-    meet: tuple[str, ...] = ()  # clocks met, cancelled and started as the services do
-    cancel: tuple[str, ...] = ()
-    start: tuple[str, ...] = ()
+    # Waits for the request window the step before opened to run out (closing does:
+    # ``case_close``); ``days`` then count from the end of the window.
+    after_window: bool = False
 
 
-STEPS = {
-    "answer_on_spot": Step(S.ANSWERED, OFFICE, (0.004, 0.04),
-                           meet=(K.ROUTING, K.ACCEPTANCE_NOTICE)),
-    "refuse": Step(S.NOT_ACCEPTED, OFFICE, (0.5, 10), meet=(K.ROUTING, K.ACCEPTANCE_NOTICE)),
-    "route": Step(S.ROUTED, OFFICE, (0.2, 6), 0.03, (12, 20), meet=(K.ROUTING,),
-                  start=(K.OBJECTION,)),
-    "request_return": Step(S.RETURN_REQUESTED, UNIT, (0.2, 4), meet=(K.OBJECTION,)),
-    "agree_return": Step(S.REGISTERED, OFFICE, (1, 6), cancel=(K.OBJECTION,),
-                         start=(K.ROUTING,)),
-    "refuse_return": Step(S.SIGNED, OFFICE, (1, 6)),
-    "sign": Step(S.SIGNED, UNIT, (0.1, 3), 0.05, (5, 10), meet=(K.OBJECTION,)),
-    "accept": Step(S.ACCEPTED, UNIT, (0.3, 5), 0.05, (8, 15), meet=(K.ACCEPTANCE_NOTICE,),
-                   start=(K.REPLY,)),
-    "start_handling": Step(S.IN_HANDLING, UNIT, (0, 3)),
-    "reply": Step(S.REPLIED, UNIT, (10, 57), 0.08, (61, 95), meet=(K.REPLY,),
-                  start=(K.REVIEW_REQUEST,)),
-    "request_review": Step(S.REVIEW_REQUESTED, REVIEW, (3, 29), meet=(K.REVIEW_REQUEST,),
-                           start=(K.REVIEW_DECISION,)),
-    "decide_review": Step(S.REVIEWED, REVIEW, (10, 29), 0.05, (31, 45),
-                          meet=(K.REVIEW_DECISION,), start=(K.REREVIEW_REQUEST,)),
-    "request_rereview": Step(S.REREVIEW_REQUESTED, REVIEW, (3, 29),
-                             meet=(K.REREVIEW_REQUEST,), start=(K.REREVIEW_DECISION,)),
-    "decide_rereview": Step(S.FINAL, REVIEW, (10, 29), 0.05, (31, 45),
-                            meet=(K.REREVIEW_DECISION,)),
-    "close": Step(S.CLOSED, UNIT, (5, 36), cancel=tuple(K.values)),
+# The demo's own data. A request comes well inside its window (the services refuse
+# one outside it); a delivery comes a few days after the decision.
+TIMING: dict[str, Timing] = {
+    "answer_on_spot": Timing(OFFICE, (0.004, 0.04)),
+    "refuse": Timing(OFFICE, (0.5, 10)),
+    "route": Timing(OFFICE, (0.2, 6), 0.03, (12, 20)),
+    "request_return": Timing(UNIT, (0.2, 4)),
+    "agree_return": Timing(OFFICE, (1, 6)),
+    "refuse_return": Timing(OFFICE, (1, 6)),
+    "sign": Timing(UNIT, (0.1, 3), 0.05, (5, 10)),
+    "accept": Timing(UNIT, (0.3, 5), 0.05, (8, 15)),
+    "start_handling": Timing(UNIT, (0, 3)),
+    "reply": Timing(UNIT, (10, 57), 0.08, (61, 95)),
+    DELIVER_REPLY: Timing(UNIT, (0.5, 6)),
+    "request_review": Timing(REVIEW, (3, 26)),
+    "decide_review": Timing(REVIEW, (10, 29), 0.05, (31, 45)),
+    DELIVER_REVIEW: Timing(OFFICE, (0.5, 6)),
+    "request_rereview": Timing(REVIEW, (3, 26)),
+    "decide_rereview": Timing(REREVIEW, (10, 29), 0.05, (31, 45)),
+    DELIVER_NO_WINDOW: Timing(OFFICE, (0.5, 6)),
+    "close": Timing(UNIT, (1, 14), after_window=True),
 }
+
+
+class Step(NamedTuple):
+    """A step as the seeder takes it: the model's target, STEP_CLOCKS' clocks, the demo's timing."""
+
+    name: str
+    target: str | None  # None: a delivery, which moves clocks but not the status
+    clocks: StepClocks
+    who: str
+    days: tuple[float, float]
+    late: float
+    late_days: tuple[float, float]
+    after_window: bool
+
+
+def model_targets() -> dict[str, str]:
+    """Each transition of ``Case`` by name, and the status it leads to (its ``@transition``)."""
+    targets: dict[str, str] = {}
+    for transition in Case._meta.get_field("status").get_all_transitions(Case):
+        targets.setdefault(transition.name, transition.target)
+    return targets
+
+
+def steps_build(timing: dict[str, Timing]) -> dict[str, Step]:
+    """Join each timed step to its target on the model and its clocks in ``STEP_CLOCKS``."""
+    targets = model_targets()
+    return {name: Step(name, targets.get(name), STEP_CLOCKS[name], *times)
+            for name, times in timing.items()}
+
+
+STEPS = steps_build(TIMING)
+REGISTRATION_CLOCKS = STEP_CLOCKS[REGISTER]
+
+
+@cache
+def delivery_step(kind: str, review_outcome: str) -> str:
+    """The pseudo-step a decision's delivery takes (which window it opens), as the services do."""
+    return services_delivery_step(Decision(kind=kind, review_outcome=review_outcome))
+
+
 RETURNED = ("route", "request_return", "agree_return")
-HANDLING = ("accept", "start_handling", "reply", "request_review", "decide_review",
-            "request_rereview", "decide_rereview")
-HANDLING_END = {S.ACCEPTED: 1, S.IN_HANDLING: 2, S.REPLIED: 3, S.REVIEW_REQUESTED: 4,
-                S.REVIEWED: 5, S.REREVIEW_REQUESTED: 6, S.FINAL: 7}
+HANDLING = ("accept", "start_handling", "reply", DELIVER_REPLY, "request_review",
+            "decide_review", DELIVER_REVIEW, "request_rereview", "decide_rereview",
+            DELIVER_NO_WINDOW)
+UNDELIVERED_SHARE = 0.15  # decisions not yet delivered, where they are the last step
+
+
+def handling_until(status: str) -> tuple[str, ...]:
+    """The handling steps up to the one leading to ``status``, and its decision's delivery."""
+    for index, name in enumerate(HANDLING):
+        if STEPS[name].target == status:
+            end = index + 1
+            if end < len(HANDLING) and STEPS[HANDLING[end]].target is None:
+                end += 1
+            return HANDLING[:end]
+    raise ValueError(f"no handling step leads to {status}")
+
+
+HANDLING_UNTIL = {STEPS[name].target: handling_until(STEPS[name].target)
+                  for name in HANDLING if STEPS[name].target is not None}
 
 # Past routing: the cases a leader may be put in charge of (包案).
 ROUTED_OR_LATER = frozenset(S) - {S.REGISTERED, S.ANSWERED, S.NOT_ACCEPTED}
@@ -112,3 +172,7 @@ UPHELD_SHARE = {"decide_review": 0.85, "decide_rereview": 0.9}
 UPHELD, CHANGED = ReviewOutcome.UPHELD, ReviewOutcome.CHANGED
 CHANGED_TO = {Outcome.NOT_SUPPORT: Outcome.EXPLAIN, Outcome.EXPLAIN: Outcome.SUPPORT,
               Outcome.SUPPORT: Outcome.EXPLAIN}
+# How decisions reach the petitioner (送达), by weight.
+DELIVERY_METHODS = ((DeliveryMethod.IN_PERSON, 40), (DeliveryMethod.POST, 35),
+                    (DeliveryMethod.ELECTRONIC, 15), (DeliveryMethod.LEFT_AT_ADDRESS, 7),
+                    (DeliveryMethod.PUBLIC_NOTICE, 3))

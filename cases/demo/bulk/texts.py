@@ -15,9 +15,11 @@ REFUSALS = (  # (channel, reason, weight)
     ("reconsideration", "该事项属于可以申请行政复议的行政行为，已告知信访人依法申请行政复议。", 15),
     ("discipline", "该事项属于对公职人员的检举控告，已告知信访人向纪检监察机关反映。", 10),
     ("pending", "该事项已由有权处理的机关受理且在办理期限内，不再重复受理。", 10),
-    ("final", "该事项已经复核终结，信访人以同一事实和理由提出，不再受理。", 5),
     ("procuratorate", "该事项涉及对司法活动的监督，已告知信访人向人民检察院反映。", 5),
 )
+# A repeat of a matter already final after re-review, with nothing new (R22 Art.36):
+# the only refusals with the channel "already final".
+FINAL_REFUSAL = ("final", "该事项已经复核终结，信访人以同一事实和理由提出，不再受理。")
 RETURN_REASONS = (
     "该事项不属于本单位职责范围，请重新转送有权处理的单位。",
     "经核实，该事项属于县直部门职能，本乡镇无权处理。",
@@ -51,6 +53,9 @@ TOPIC_LAWS = {
     "婚姻家庭": "《中华人民共和国民法典》", "邻里纠纷": "《中华人民共和国民法典》",
 }
 DEFAULT_LAW = "国家和省有关政策"
+# The re-review of a review the county decided is the city's (R22 Art.36), outside
+# this installation: the decision names it.
+REREVIEW_BODY = "某市信访局"
 ARTICLES = {"reply": "《信访工作条例》第三十二条", "review": "《信访工作条例》第三十五条",
             "rereview": "《信访工作条例》第三十六条"}
 

@@ -39,7 +39,8 @@ class World:
     county_code: str
     office_id: int
     clerk_id: int
-    supervisor_id: int
+    supervisor_id: int  # records reviews
+    rereviewer_id: int  # records re-reviews: another reviewer if the office has one
     handler_id: int | None
     handler_unit_id: int | None
     responsible_ids: tuple[int, ...]  # who may carry out a leader's measures: head, handler
@@ -49,7 +50,8 @@ class World:
     departments: dict[str, int]  # domain: department id
     department_ids: list[int]
     unit_codes: dict[int, str]
-    rules: dict[str, tuple[int, str]]  # clock kind: (length, unit)
+    unit_names: dict[int, str]
+    rules: dict[str, tuple[int, str, bool]]  # clock kind: (length, unit, is a window)
     calendar: WorkCalendar
 
 
@@ -68,11 +70,12 @@ def world_load() -> World:
     departments = {u.name: u.pk for u in units
                    if u.kind == UnitKind.DEPARTMENT and u.code != OFFICE_CODE}
     leaves = [(pk, path) for path, pk in demo_categories_seed().items()]
+    office = next(u for u in units if u.code == OFFICE_CODE)
     overrides = {row.day: DayOverride(row.is_workday, row.name) for row in CalendarDay.objects.all()}
     return World(
         county_id=county.pk, county_code=county.code,
-        office_id=next(u.pk for u in units if u.code == OFFICE_CODE),
-        clerk_id=users["clerk"], supervisor_id=users["supervisor"],
+        office_id=office.pk, clerk_id=users["clerk"], supervisor_id=users["supervisor"],
+        rereviewer_id=_other_reviewer(office, units, users["supervisor"]),
         handler_id=users.get("handler"), handler_unit_id=handler_unit,
         responsible_ids=tuple(users[name] for name in ("head", "handler") if name in users),
         places=_places(units, users.get("leader"), led),
@@ -82,9 +85,22 @@ def world_load() -> World:
                      if name in departments},
         department_ids=sorted(departments.values()),
         unit_codes={u.pk: u.code for u in units},
-        rules={r.kind: (r.length, r.unit) for r in DeadlineRule.objects.all()},
+        unit_names={u.pk: u.name for u in units},
+        rules={r.kind: (r.length, r.unit, r.is_window) for r in DeadlineRule.objects.all()},
         calendar=WorkCalendar(overrides, AnnouncedYear.objects.values_list("year", flat=True)),
     )
+
+
+def _other_reviewer(office: OrgUnit, units: list[OrgUnit], reviewer: int) -> int:
+    """Someone else who records review decisions for the office (CASE_REVIEW): the person
+    who recorded the review may not record its re-review. The demo logins have one
+    supervisor only, who then records both."""
+    over_office = [u.pk for u in units if office.path.startswith(u.path)]
+    other = (RoleAssignment.objects
+             .filter(role__in=(Role.UNIT_HEAD, Role.SUPERVISOR), unit_id__in=over_office)
+             .exclude(user_id=reviewer).order_by("user_id").values_list("user_id", flat=True)
+             .first())
+    return reviewer if other is None else other
 
 
 def _places(units: list[OrgUnit], leader_id: int | None, led: tuple[str, ...]) -> list[Place]:

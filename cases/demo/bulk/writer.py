@@ -11,7 +11,9 @@ from django.db import connection
 from cases.choices import CaseStatus as S
 from cases.choices import EventKind, IdType
 from cases.idnumbers import check_digit
+from cases.models import Leadership
 
+from . import details
 from .generate import Case, Chunk
 from .rows import RowId
 from .world import World
@@ -25,17 +27,19 @@ _COPY = {
              "complained_person, cause_tags, urgency, status, spot_answer, refusal_reason, "
              "diversion_channel, return_reason, closed_at, updated_at, complained_unit_id, "
              "lead_unit_id, leader_id, place_unit_id, registered_by_id, registered_unit_id, "
-             "category_id) FROM STDIN",
+             "category_id, new_facts, no_notice_reason) FROM STDIN",
     "parties": "COPY cases_casepetitioner (case_id, petitioner_id, is_main, is_representative)"
                " FROM STDIN",
     "deadlines": "COPY cases_deadline (case_id, kind, status, starts_on, length, unit, "
                  "extension_days, paused_days, paused_on, due_on, due_at, provisional, "
-                 "closed_at) FROM STDIN",
+                 "closed_at, is_window) FROM STDIN",
+    # The duties' columns in the order of Leadership.DUTIES (handling.DUTIES).
     "leaderships": "COPY cases_leadership (id, case_id, leader_id, measures, deadline, "
-                   "responsible_id, assigned_by_id, assigned_at, is_current, investigated_at, "
-                   "handled_at, stabilised_at) FROM STDIN",
+                   "responsible_id, assigned_by_id, assigned_at, is_current, "
+                   f"{', '.join(Leadership.DUTIES.values())}) FROM STDIN",
     "decisions": "COPY cases_decision (id, case_id, kind, request, facts, reasons, outcome, "
-                 "review_outcome, legal_basis, issued_by_id, issued_at) FROM STDIN",
+                 "review_outcome, legal_basis, issued_by_id, issued_at, unit_id, body_name, "
+                 "delivered_on, delivery_method, delivery_recorded_by_id) FROM STDIN",
     "events": "COPY cases_caseevent (case_id, kind, at, from_status, to_status, details, "
               "actor_id) FROM STDIN",
 }
@@ -145,17 +149,19 @@ class Writer:
 
     def _render(self, chunk: Chunk, numbers: list[str]) -> list[tuple[str, str]]:
         clerk = self.world.clerk_id
+        registered = details.registered()
         cases, parties, events = [], [], []
         for case, number in zip(chunk.cases, numbers, strict=True):
             case_id = case.case_id
             cases.append(f"{case_id}\t{number}\t{case.tail}\n")
             parties += [f"{case_id}\t{person[0]}\t{'t' if main else 'f'}\t{'t' if rep else 'f'}\n"
                         for person, main, rep in case.parties]
-            # The registration event's details, as case_register writes them.
-            events.append(
-                f'{case_id}\t{EventKind.REGISTERED}\t{case.registered_at}\t\t{S.REGISTERED}'
-                f'\t{{"number": "{number}", "channel": "{case.channel}", "headcount": '
-                f'{case.headcount}, "petitioners": {len(case.parties)}}}\t{clerk}\n')
+            text = registered.text(number=number, channel=case.channel, headcount=case.headcount,
+                                   petitioners=len(case.parties),
+                                   no_notice_reason=case.no_notice_reason,
+                                   repeat_of=case.repeat_of)
+            events.append(f"{case_id}\t{EventKind.REGISTERED}\t{case.registered_at}\t"
+                          f"\t{S.REGISTERED}\t{text}\t{clerk}\n")
             events += case.events  # str, or WithId: it names a decision or leadership
         people = "".join(f"{p[0]}\t{p[1]}\t{p[2]}\n" for p in chunk.people)
         return [(_COPY["petitioners"], people), (_COPY["cases"], "".join(cases)),
