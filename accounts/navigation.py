@@ -28,6 +28,8 @@ ENTRIES = (
     NavEntry(Action.MEDIATION_REPORT, "mediation:reports", _("Grid reports"), "geo-alt"),
     NavEntry(Action.MEDIATION_HANDLE, "mediation:home", _("Mediation"), "people"),
     NavEntry(Action.ADMINISTER, "admin:index", _("Administration"), "gear"),
+    # Every case the user may see; last, so it is nobody's home.
+    NavEntry(Action.CASE_VIEW, "cases:list", _("All cases"), "list-ul"),
 )
 
 
@@ -41,12 +43,12 @@ class NavItem:
 
 def nav_items(user, current_path: str = "") -> list[NavItem]:
     """The entries ``user`` may open, marking the one ``current_path`` is under."""
-    items = []
-    for entry in ENTRIES:
-        if can(user, entry.action):
-            url = reverse(entry.url_name)
-            items.append(NavItem(str(entry.label), url, current_path.startswith(url), entry.icon))
-    return items
+    allowed = [(entry, reverse(entry.url_name)) for entry in ENTRIES if can(user, entry.action)]
+    # The longest address the page is under is the active one: /cases/intake/ is "Intake",
+    # not also "All cases" (/cases/).
+    matches = [url for _entry, url in allowed if current_path.startswith(url)]
+    active = max(matches, key=len, default=None)
+    return [NavItem(str(entry.label), url, url == active, entry.icon) for entry, url in allowed]
 
 
 def home_url(user) -> str | None:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
@@ -168,3 +169,27 @@ class EventKind(models.TextChoices):
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Petitioner personal data viewed")
     RECUSAL = "recusal", _("Recusal declared")
     ATTACHMENT = "attachment", _("Attachment added")
+    ATTACHMENT_VIEWED = "attachment_viewed", _("Attachment opened")
+
+
+# What each step of the state machine is called on a button and in a refusal.
+STEP_LABELS = {
+    "answer_on_spot": _("Answer on the spot"),
+    "refuse": _("Refuse (not accepted)"),
+    "route": _("Route to a unit"),
+    "sign": _("Sign for"),
+    "request_return": _("Ask to return"),
+    "agree_return": _("Agree to the return"),
+    "refuse_return": _("Refuse the return"),
+    "accept": _("Accept (acceptance notice)"),
+    "start_handling": _("Start handling"),
+    "reply": _("Reply in writing"),
+    "request_review": _("Record a review request"),
+    "decide_review": _("Record the review decision"),
+    "revoke_on_review": _("Record the review decision"),
+    "request_rereview": _("Record a re-review request"),
+    "decide_rereview": _("Record the re-review decision"),
+    "revoke_on_rereview": _("Record the re-review decision"),
+    "close": pgettext_lazy("case step", "Close"),
+    "reopen": _("Reopen"),
+}

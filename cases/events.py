@@ -117,6 +117,13 @@ def attachment_added(*, case: Case, actor: Any, at: datetime, row: Attachment) -
     })
 
 
+def attachment_viewed(*, case: Case, actor: Any, at: datetime, row: Attachment) -> CaseEvent:
+    return _event(case, EventKind.ATTACHMENT_VIEWED, actor, at, {
+        "attachment": row.pk, "name": row.original_name,
+        "accusation_material": row.is_accusation_material,
+    })
+
+
 def extension_requested(*, case: Case, actor: Any, at: datetime, row: Extension) -> CaseEvent:
     return _event(case, EventKind.EXTENSION_REQUESTED, actor, at, {
         "extension": row.pk, "deadline": row.deadline_id, "days": row.days, "reason": row.reason,

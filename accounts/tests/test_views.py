@@ -47,6 +47,17 @@ def test_navigation_shows_only_what_the_role_may_open(client, demo_users):
     assert 'href="/admin/"' not in page
 
 
+def test_the_longest_matching_entry_is_the_active_one(demo_users):
+    from accounts.navigation import nav_items
+
+    # given a clerk on the intake page, under both /cases/intake/ and /cases/
+    items = nav_items(demo_users["clerk"], "/cases/intake/")
+    # then only Intake is marked, and the case list is offered too
+    assert [item.url for item in items if item.active] == ["/cases/intake/"]
+    assert "/cases/" in [item.url for item in items]
+    assert "/cases/" not in [item.url for item in nav_items(demo_users["grid"], "/")]
+
+
 def test_pages_need_a_login(client, county):
     response = client.get("/cases/intake/")
     assert response.status_code == 302

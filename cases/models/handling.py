@@ -1,8 +1,11 @@
 """What happens around a case: its leader (包案), extensions, recusals, decisions, files."""
 
+import uuid
+
 from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User
@@ -164,6 +167,16 @@ class Decision(models.Model):
 
 
 ATTACHMENT_TYPES = ("pdf", "jpg", "jpeg", "png", "tif", "tiff", "doc", "docx", "ofd")
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Store under a random name: the petitioner's file name never reaches the disk or a URL.
+
+    The original name is kept in ``original_name``; only the checked ending is reused.
+    """
+    ending = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    ending = ending if ending in ATTACHMENT_TYPES else "bin"
+    return f"cases/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ending}"
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
@@ -172,7 +185,7 @@ class Attachment(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments",
                              verbose_name=_("case"))
-    file = models.FileField(_("file"), upload_to="cases/%Y/%m/",
+    file = models.FileField(_("file"), upload_to=attachment_path,
                             validators=[FileExtensionValidator(ATTACHMENT_TYPES)])
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveIntegerField(_("size in bytes"))

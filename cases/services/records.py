@@ -16,6 +16,7 @@ from accounts.permissions import Action, can
 from .. import events
 from ..models import Attachment, Case, CaseEvent
 from ..models.handling import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
+from .privacy import attachments_for
 
 # The first bytes of each accepted type: the name's ending alone proves nothing.
 _SIGNATURES = {
@@ -59,6 +60,18 @@ def case_attach(*, case: Case, actor: User, upload: UploadedFile,
         is_accusation_material=is_accusation_material, uploaded_by=actor, uploaded_at=at,
     )
     events.record(events.attachment_added(case=case, actor=actor, at=at, row=attachment))
+    return attachment
+
+
+@transaction.atomic
+def attachment_open(*, case: Case, actor: User, pk: int, at: datetime | None = None) -> Attachment:
+    """Hand a file of the case to a user who may open it, and log who opened it; accusation
+    material never reaches the accused (R22 Art.30): for them it does not exist."""
+    attachment = attachments_for(user=actor, case=case).filter(pk=pk).first()
+    if attachment is None:
+        raise Attachment.DoesNotExist
+    events.record(events.attachment_viewed(case=case, actor=actor, at=at or timezone.now(),
+                                           row=attachment))
     return attachment
 
 

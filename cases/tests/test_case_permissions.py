@@ -1,6 +1,7 @@
 """Who sees which case: ``Case.objects.visible_to`` and the selectors, for every demo role."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from cases.choices import CaseStatus
@@ -53,10 +54,12 @@ def test_case_get_finds_only_visible_cases(demo_users, cases, username):
     user = demo_users[username]
     for name, case in cases.items():
         if name in VISIBLE[username]:
-            assert case_get(user=user, pk=case.pk) == case
-        else:
-            with pytest.raises(Case.DoesNotExist):
-                case_get(user=user, pk=case.pk)
+            assert case_get(user=user, number=case.number) == case
+        else:  # the case exists: 403, not 404 (issue 7)
+            with pytest.raises(PermissionDenied):
+                case_get(user=user, number=case.number)
+    with pytest.raises(Case.DoesNotExist):
+        case_get(user=user, number="341122-2026-999999")
 
 
 def test_an_anonymous_or_inactive_user_sees_nothing(demo_users, cases):
@@ -73,7 +76,7 @@ def test_a_recused_user_still_sees_the_case_but_may_not_act(demo_users, cases):
     handler, case = demo_users["handler"], cases["chengguan"]
     Recusal.objects.create(case=case, user=handler, reason="亲属", declared_at=timezone.now())
     # then they can read it but are offered no step
-    assert case_get(user=handler, pk=case.pk) == case
+    assert case_get(user=handler, number=case.number) == case
     assert case_available_transitions(user=handler, case=case) == []
     assert case_available_transitions(user=demo_users["head"], case=case) == ["accept"]
 
@@ -84,7 +87,7 @@ def test_case_list_filters(demo_users, cases):
     assert set(signed) == {cases["chengguan"], cases["hekou"]}
     led_by = case_list(user=clerk, filters={"lead_unit": demo_unit("341122101").pk, "bogus": 1})
     assert list(led_by) == [cases["hekou"]]
-    by_number = case_list(user=clerk, filters={"number": cases["new"].number})
+    by_number = case_list(user=clerk, filters={"q": cases["new"].number})
     assert list(by_number) == [cases["new"]]
 
 

@@ -1,5 +1,7 @@
 """Notes and attachments: permission, type, content and size checks, audit rows."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,6 +30,16 @@ def test_the_clerk_attaches_a_scan_and_the_trail_says_so(case, clerk):
     assert attachment.size == len(PNG)
     event = CaseEvent.objects.get(case=case, kind=EventKind.ATTACHMENT)
     assert event.details["attachment"] == attachment.pk and event.actor == clerk
+
+
+def test_the_stored_name_is_random_and_the_original_is_kept_apart(case, clerk):
+    # when a file with the petitioner's own name in it is attached
+    row = case_attach(case=case, actor=clerk, upload=SimpleUploadedFile("张三身份证.png", PNG))
+    # then the disk and any URL see a random name with the checked ending only
+    stored = row.file.name.rsplit("/", 1)[-1]
+    assert re.fullmatch(r"[0-9a-f]{32}\.png", stored), stored
+    assert "张三" not in row.file.name
+    assert row.original_name == "张三身份证.png"
 
 
 @pytest.mark.parametrize(("name", "content", "code"), [

@@ -7,8 +7,8 @@ leaves nothing half-saved. By who acts: ``desk`` (the petition office), ``unit``
 (the lead unit), ``review`` (the level above), ``closing``.
 """
 
+from ...choices import STEP_LABELS
 from ..decisions import DecisionInput
-from .base import STEP_LABELS
 from .closing import case_close, case_reopen
 from .desk import (
     case_agree_return,

@@ -13,38 +13,16 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts.models import User
 from accounts.permissions import Action, can, is_recused
 
 from ... import events
+from ...choices import STEP_LABELS
 from ...models import Case
 from ..errors import CaseChangedByOther, TransitionRefused
 from ..step_clocks import move_clocks
-
-# What each step is called on a button and in a refusal.
-STEP_LABELS = {
-    "answer_on_spot": _("Answer on the spot"),
-    "refuse": _("Refuse (not accepted)"),
-    "route": _("Route to a unit"),
-    "sign": _("Sign for"),
-    "request_return": _("Ask to return"),
-    "agree_return": _("Agree to the return"),
-    "refuse_return": _("Refuse the return"),
-    "accept": _("Accept (acceptance notice)"),
-    "start_handling": _("Start handling"),
-    "reply": _("Reply in writing"),
-    "request_review": _("Record a review request"),
-    "decide_review": _("Record the review decision"),
-    "revoke_on_review": _("Record the review decision"),
-    "request_rereview": _("Record a re-review request"),
-    "decide_rereview": _("Record the re-review decision"),
-    "revoke_on_rereview": _("Record the re-review decision"),
-    "close": pgettext_lazy("case step", "Close"),
-    "reopen": _("Reopen"),
-}
 
 
 def authorize(*, case: Case, name: str, actor: User) -> None:

@@ -1,46 +1,13 @@
-"""Reads of cases, ready for the page; every list starts from ``visible_to(user)``."""
+"""Reads about a case's clocks and windows, and the steps a user may take now."""
 
 from datetime import datetime
-from typing import Any
 
 from django.utils import timezone
 
 from accounts.models import User
 
-from .choices import CaseStatus, ClockKind, ClockStatus, DecisionKind
-from .models import Case, Deadline, Decision
-
-# The filters a list page may pass; anything else is ignored.
-_FILTERS = {
-    "status": "status",
-    "office": "registered_unit",
-    "lead_unit": "lead_unit",
-    "channel": "channel",
-    "number": "number__startswith",
-}
-
-
-def case_list(*, user: User, filters: dict[str, Any] | None = None):
-    """List the cases the permission module lets ``user`` see, newest first."""
-    queryset = (
-        Case.objects.visible_to(user)
-        .select_related("registered_unit", "lead_unit", "place_unit", "category", "leader")
-        .order_by("-received_at", "-pk")
-    )
-    for key, value in (filters or {}).items():
-        if key in _FILTERS and value not in (None, ""):
-            queryset = queryset.filter(**{_FILTERS[key]: value})
-    return queryset
-
-
-def case_get(*, user: User, pk: int) -> Case:
-    """Return one case ``user`` may see; Case.DoesNotExist for any other (no existence leak)."""
-    return (
-        Case.objects.visible_to(user)
-        .select_related("registered_unit", "lead_unit", "place_unit", "complained_unit",
-                        "category", "leader", "registered_by")
-        .get(pk=pk)
-    )
+from ..choices import CaseStatus, ClockKind, ClockStatus, DecisionKind
+from ..models import Case, Deadline, Decision
 
 
 def live_deadline(*, case: Case, kind: str) -> Deadline | None:

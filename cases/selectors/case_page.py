@@ -1,0 +1,236 @@
+"""The case page's reads: one case the user may see, with what the page shows of it.
+
+``case_page`` gathers every section in a fixed number of queries: the timeline is
+one query for the events plus one for the people and one for the units they name,
+however long it is. Masking and hidden files come from ``cases/services/privacy.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from accounts.permissions import Action, can
+
+from ..choices import (
+    STEP_LABELS,
+    CauseTag,
+    ClockKind,
+    ClockStatus,
+)
+from ..deadlines.calendar import Unit, days_text
+from ..deadlines.clocks import OFFICE_TZ, deadline_explain, office_calendar
+from ..models import Attachment, Case, Deadline, Decision, Leadership
+from ..services.privacy import PetitionerView, attachments_for, petitioner_view_for
+from .timeline import TimelineEntry, timeline
+from .windows import case_available_transitions, undelivered_decision
+from .wording import choice_label, duty_label
+
+
+def case_get(*, user: User, number: str) -> Case:
+    """Return the case numbered ``number`` if ``user`` may see it.
+
+    Case.DoesNotExist when no case has that number; PermissionDenied, saying nothing
+    about the case, when one does and the user may not see it (issue 7: 403).
+    """
+    try:
+        return (
+            Case.objects.visible_to(user)
+            .select_related("registered_unit", "lead_unit", "place_unit", "complained_unit",
+                            "category", "leader", "registered_by", "repeat_of")
+            .prefetch_related("co_units")
+            .get(number=number)
+        )
+    except Case.DoesNotExist:
+        if Case.objects.filter(number=number).exists():
+            raise PermissionDenied(_("You may not see this case.")) from None
+        raise
+
+
+# --- What the page shows ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MatterRow:
+    """One field of the case: its label (the model's verbose_name) and how to show it."""
+
+    label: str
+    value: Any
+    kind: str = "text"  # "text", "long" (keeps line breaks), "when" (a date-time), "case"
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    deadline: Deadline
+    name: str
+    tone: str  # danger / warning / success / secondary / light (UI.md's status colours)
+    word: str
+    remaining: str
+    live: bool
+    explain: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: Decision
+    body: str
+    current: bool
+    undelivered: bool
+
+
+@dataclass(frozen=True)
+class DutyRow:
+    label: str
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: Case
+    matter: list[MatterRow]
+    petitioners: list[PetitionerView]
+    masked: bool
+    may_reveal: bool
+    attachments: list[Attachment]
+    clocks: list[ClockRow]
+    next_clock: ClockRow | None
+    decisions: list[DecisionRow]
+    leadership: Leadership | None
+    duties: list[DutyRow]
+    steps: list[tuple[str, str]]
+    timeline: list[TimelineEntry]
+
+
+def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | None = None,
+              now: datetime | None = None) -> CasePage:
+    """Gather every section of ``case``'s page as ``user`` may see it (R22 Art.30 masking).
+
+    ``petitioners`` replaces the usual (possibly masked) list, e.g. with the people
+    a reveal just returned; otherwise ``petitioner_view_for`` writes its audit row.
+    """
+    now = now or timezone.now()
+    people = petitioners if petitioners is not None else petitioner_view_for(user=user, case=case)
+    masked = any(person.masked for person in people)
+    files = list(attachments_for(user=user, case=case))
+    clocks = _clocks(case=case, now=now)
+    live = [clock for clock in clocks if clock.live and clock.tone != "secondary"]
+    leadership = (Leadership.objects.filter(case=case, is_current=True)
+                  .select_related("leader", "responsible").first())
+    return CasePage(
+        case=case, matter=_matter(case, masked=masked), petitioners=people, masked=masked,
+        may_reveal=can(user, Action.CASE_REVEAL_IDENTITY, case), attachments=files,
+        clocks=clocks, next_clock=min(live, key=lambda c: c.deadline.due_at, default=None),
+        decisions=_decisions(case), leadership=leadership, duties=_duties(leadership),
+        steps=[(name, str(STEP_LABELS.get(name, name)))
+               for name in case_available_transitions(user=user, case=case, at=now)],
+        timeline=timeline(case, shown_files={f.pk for f in files}, masked=masked),
+    )
+
+
+# --- The matter: every field of the case -------------------------------------------------
+
+_OWN_SECTIONS = {"id", "petitioners"}
+
+
+def _matter(case: Case, *, masked: bool) -> list[MatterRow]:
+    """Every field of the case in model order, the co-handling units after the lead unit."""
+    rows = []
+    for model_field in Case._meta.fields:
+        if model_field.name in _OWN_SECTIONS:
+            continue
+        if model_field.name == "query_code" and masked:
+            continue  # the petitioner's key to the public lookup: not for the accused
+        rows.append(_matter_row(case, model_field))
+        if model_field.name == "lead_unit":
+            units = "、".join(unit.name for unit in case.co_units.all())
+            rows.append(MatterRow(str(Case._meta.get_field("co_units").verbose_name), units))
+    return rows
+
+
+def _matter_row(case: Case, model_field: models.Field) -> MatterRow:
+    label, name = str(model_field.verbose_name), model_field.name
+    value = getattr(case, name)
+    if isinstance(model_field, ArrayField):
+        return MatterRow(label, "、".join(choice_label(CauseTag, tag) for tag in value))
+    if model_field.choices:
+        return MatterRow(label, getattr(case, f"get_{name}_display")())
+    if name == "repeat_of":
+        return MatterRow(label, value, "case")
+    if isinstance(model_field, models.BooleanField):
+        return MatterRow(label, _("Yes") if value else _("No"))
+    if isinstance(model_field, models.DateTimeField):
+        return MatterRow(label, value, "when")
+    if isinstance(model_field, models.TextField):
+        return MatterRow(label, value, "long")
+    return MatterRow(label, "" if value is None else str(value))
+
+
+# --- Clocks -------------------------------------------------------------------------------
+
+SOON_WORKING_DAYS = 3  # UI.md: amber when due within 3 working days
+
+
+def _clocks(*, case: Case, now: datetime) -> list[ClockRow]:
+    """Every clock of the case, live ones first; live ones say how their due day was reached."""
+    deadlines = Deadline.objects.filter(case=case).order_by("closed_at", "due_at", "pk")
+    calendar = office_calendar()
+    today = timezone.localtime(now, OFFICE_TZ).date()
+    rows = []
+    for deadline in deadlines:
+        live = deadline.status in (ClockStatus.OPEN, ClockStatus.PAUSED)
+        tone, word, remaining = _clock_state(deadline, now=now, today=today, calendar=calendar)
+        rows.append(ClockRow(deadline=deadline, name=choice_label(ClockKind, deadline.kind), tone=tone,
+                             word=word, remaining=remaining, live=live,
+                             explain=deadline_explain(deadline) if live else []))
+    return rows
+
+
+def _clock_state(deadline: Deadline, *, now: datetime, today: date,
+                 calendar) -> tuple[str, str, str]:
+    """Colour, word and days left or over of one clock (UI.md's status colours)."""
+    if deadline.status == ClockStatus.MET:
+        if deadline.closed_at and deadline.closed_at <= deadline.due_at:
+            return "success", _("Met on time"), ""
+        return "danger", _("Met late"), ""
+    if deadline.status in (ClockStatus.CANCELLED, ClockStatus.LAPSED):
+        return "secondary", choice_label(ClockStatus, deadline.status), ""
+    if deadline.status == ClockStatus.PAUSED:
+        return "light", _("Paused"), ""
+    if now >= deadline.due_at:
+        if deadline.is_window:  # a right that ran out is not overdue (cases/DECISIONS.md C4)
+            return "secondary", _("Window ran out"), ""
+        late = (today - deadline.due_on).days
+        return "danger", _("Overdue"), ngettext("%(count)d day overdue", "%(count)d days overdue",
+                                                late) % {"count": late}
+    left = calendar.working_days_between(today, deadline.due_on)
+    remaining = _("%(days)s left") % {"days": days_text(left, Unit.WORKING)}
+    if left <= SOON_WORKING_DAYS:
+        return "warning", _("Due soon"), remaining
+    return "light", _("Running"), remaining
+
+
+# --- Decisions and the leader -------------------------------------------------------------
+
+def _decisions(case: Case) -> list[DecisionRow]:
+    """Every written decision, newest first, with its deciding body and delivery state (C5)."""
+    waiting = undelivered_decision(case=case)
+    decisions = (Decision.objects.filter(case=case).select_related("unit", "issued_by")
+                 .order_by("-issued_at", "-pk"))
+    return [DecisionRow(decision=d, body=d.deciding_body, current=d.superseded_at is None,
+                        undelivered=waiting is not None and waiting.pk == d.pk)
+            for d in decisions]
+
+
+def _duties(leadership: Leadership | None) -> list[DutyRow]:
+    if leadership is None:
+        return []
+    return [DutyRow(label=duty_label(duty), done_at=getattr(leadership, attname))
+            for duty, attname in Leadership.DUTIES.items()]

@@ -1,0 +1,246 @@
+"""The case's timeline: every event, oldest first, told as a sentence in the active language.
+
+One query for the events, one for the people and one for the units they name,
+however long the timeline is. Accusation files the viewer may not open are not
+named (R22 Art.30).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import OrgUnit, User
+
+from ..choices import (
+    STEP_LABELS,
+    CaseStatus,
+    Channel,
+    ClockKind,
+    DecisionKind,
+    DeliveryMethod,
+    DiversionChannel,
+    EventKind,
+    Outcome,
+    ReviewOutcome,
+)
+from ..deadlines.calendar import days_text
+from ..models import Case, CaseEvent, Leadership
+from .wording import choice_label, day_text, duty_label
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: CaseEvent
+    title: str
+    sentence: str
+    actor: str
+
+
+# --- The timeline ---------------------------------------------------------------------------
+
+@dataclass
+class _Names:
+    """Who and what the events name, looked up once for the whole timeline."""
+
+    users: dict[int, str]
+    units: dict[str, str]
+    shown_files: set[int]
+    masked: bool
+
+    def user(self, pk: int | None) -> str:
+        return self.users.get(pk, _("unknown user")) if pk else ""
+
+    def unit(self, code: str | None) -> str:
+        return self.units.get(code, code or "")
+
+
+_USER_KEYS = ("leader", "previous_leader", "responsible")
+
+
+def timeline(case: Case, *, shown_files: set[int], masked: bool) -> list[TimelineEntry]:
+    """Every event of the case, oldest first, each told as a sentence."""
+    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "pk"))
+    user_ids = {e.details.get(key) for e in events for key in _USER_KEYS} - {None}
+    codes = {code for e in events
+             for code in [e.details.get("lead_unit"), e.details.get("previous_lead_unit"),
+                          *(e.details.get("co_units") or [])] if code}
+    users = User.objects.filter(pk__in=user_ids) if user_ids else []
+    units = OrgUnit.objects.filter(code__in=codes).values_list("code", "name") if codes else []
+    names = _Names(users={user.pk: user.display_name for user in users}, units=dict(units),
+                   shown_files=shown_files, masked=masked)
+    return [TimelineEntry(event=e, title=choice_label(EventKind, e.kind),
+                          sentence=_SENTENCES.get(e.kind, _say_nothing)(e, names),
+                          actor=e.actor.display_name if e.actor_id else _("the system"))
+            for e in events]
+
+
+def _say_nothing(event: CaseEvent, names: _Names) -> str:
+    return ""
+
+
+def _reason(details: dict) -> list[str]:
+    if not details.get("reason"):
+        return []
+    return [_("Reason: %(reason)s") % {"reason": details["reason"]}]
+
+
+def _say_registered(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("Registered as case %(number)s: %(channel)s, %(headcount)s people.") % {
+        "number": d.get("number", ""), "channel": choice_label(Channel, d.get("channel", "")),
+        "headcount": d.get("headcount", "")}
+
+
+def _say_transition(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    parts = [_("%(step)s: %(from)s → %(to)s.") % {
+        "step": STEP_LABELS.get(d.get("step"), d.get("step", "")),
+        "from": choice_label(CaseStatus, event.from_status), "to": choice_label(CaseStatus, event.to_status)}]
+    if d.get("lead_unit"):
+        parts.append(_("Lead unit: %(unit)s.") % {"unit": names.unit(d["lead_unit"])})
+    if d.get("co_units"):
+        parts.append(_("Co-handling units: %(units)s.")
+                     % {"units": "、".join(names.unit(code) for code in d["co_units"])})
+    if d.get("previous_lead_unit"):
+        parts.append(_("Returned by %(unit)s.") % {"unit": names.unit(d["previous_lead_unit"])})
+    if d.get("channel"):
+        parts.append(_("Competent channel: %(channel)s.")
+                     % {"channel": choice_label(DiversionChannel, d["channel"])})
+    if d.get("outcome"):
+        parts.append(_("Decision: %(outcome)s, by %(body)s.")
+                     % {"outcome": choice_label(Outcome, d["outcome"]),
+                        "body": d.get("deciding_body", "")})
+    if d.get("review_outcome"):
+        parts.append(_("Review result: %(result)s.")
+                     % {"result": choice_label(ReviewOutcome, d["review_outcome"])})
+    return " ".join(parts + _reason(d))
+
+
+def _say_leader(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    text = _("%(leader)s leads the case; person responsible %(responsible)s; deadline "
+             "%(deadline)s.") % {"leader": names.user(d.get("leader")),
+                                 "responsible": names.user(d.get("responsible")),
+                                 "deadline": day_text(d.get("deadline"))}
+    if d.get("previous_leader"):
+        text += " " + _("Replaces %(leader)s.") % {"leader": names.user(d["previous_leader"])}
+    return text
+
+
+def _say_duty(event: CaseEvent, names: _Names) -> str:
+    duty = event.details.get("duty", "")
+    return _("Done: %(duty)s.") % {
+        "duty": duty_label(duty) if duty in Leadership.DUTIES else duty}
+
+
+def _say_text(key: str) -> Callable[[CaseEvent, _Names], str]:
+    return lambda event, names: event.details.get(key, "")
+
+
+def _say_extension_requested(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return " ".join([_("Asked for %(days)s more.") % {
+        "days": ngettext("%(count)d day", "%(count)d days", d.get("days", 0))
+        % {"count": d.get("days", 0)}}, *_reason(d)])
+
+
+def _say_extension_decided(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    text = _("Approved.") if d.get("approved") else _("Refused.")
+    return f"{text} {d['note']}" if d.get("note") else text
+
+
+def _clock_name(details: dict) -> str:
+    return choice_label(ClockKind, details.get("clock", ""))
+
+
+def _say_clock_started(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("%(clock)s: %(length)s from %(start)s, due %(due)s.") % {
+        "clock": _clock_name(d), "length": days_text(d.get("length", 0), d.get("unit", "")),
+        "start": day_text(d.get("starts_on")), "due": day_text(d.get("due_on"))}
+
+
+def _say_clock_paused(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return " ".join([_("%(clock)s paused on %(day)s.") % {
+        "clock": _clock_name(d), "day": day_text(d.get("paused_on"))}, *_reason(d)])
+
+
+def _say_clock_resumed(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("%(clock)s resumed; due day moved from %(old)s to %(new)s.") % {
+        "clock": _clock_name(d), "old": day_text(d.get("old_due")),
+        "new": day_text(d.get("new_due"))}
+
+
+def _say_clock_closed(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    if event.kind != EventKind.CLOCK_MET:
+        text = _("%(clock)s (due %(due)s).")
+    elif d.get("on_time"):
+        text = _("%(clock)s (due %(due)s), in time.")
+    else:
+        text = _("%(clock)s (due %(due)s), after the due day.")
+    return " ".join([text % {"clock": _clock_name(d), "due": day_text(d.get("due_on"))},
+                     *_reason(d)])
+
+
+def _say_clock_recomputed(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("%(clock)s: due day moved from %(old)s to %(new)s.") % {
+        "clock": _clock_name(d), "old": day_text(d.get("old_due")),
+        "new": day_text(d.get("new_due"))}
+
+
+def _say_delivered(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("%(kind)s delivered on %(day)s (%(method)s).") % {
+        "kind": choice_label(DecisionKind, d.get("kind", "")), "day": day_text(d.get("delivered_on")),
+        "method": choice_label(DeliveryMethod, d.get("method", ""))}
+
+
+def _say_revealed(event: CaseEvent, names: _Names) -> str:
+    if names.masked:  # the reason may name the petitioner (R22 Art.30)
+        return ""
+    return " ".join(_reason(event.details))
+
+
+def _say_viewed(event: CaseEvent, names: _Names) -> str:
+    count = len(event.details.get("petitioners") or [])
+    return ngettext("Saw the personal data of %(count)d petitioner.",
+                    "Saw the personal data of %(count)d petitioners.", count) % {"count": count}
+
+
+def _say_attachment(event: CaseEvent, names: _Names) -> str:
+    if event.details.get("attachment") not in names.shown_files:
+        return _("A file you may not open.")  # accusation material, for the accused
+    return event.details.get("name", "")
+
+
+_SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
+    EventKind.REGISTERED: _say_registered,
+    EventKind.TRANSITION: _say_transition,
+    EventKind.LEADER_ASSIGNED: _say_leader,
+    EventKind.DUTY_DONE: _say_duty,
+    EventKind.NOTE: _say_text("text"),
+    EventKind.EXTENSION_REQUESTED: _say_extension_requested,
+    EventKind.EXTENSION_DECIDED: _say_extension_decided,
+    EventKind.CLOCK_STARTED: _say_clock_started,
+    EventKind.CLOCK_PAUSED: _say_clock_paused,
+    EventKind.CLOCK_RESUMED: _say_clock_resumed,
+    EventKind.CLOCK_MET: _say_clock_closed,
+    EventKind.CLOCK_CANCELLED: _say_clock_closed,
+    EventKind.CLOCK_LAPSED: _say_clock_closed,
+    EventKind.CLOCK_RECOMPUTED: _say_clock_recomputed,
+    EventKind.DECISION_DELIVERED: _say_delivered,
+    EventKind.IDENTITY_REVEALED: _say_revealed,
+    EventKind.PERSONAL_DATA_VIEWED: _say_viewed,
+    EventKind.RECUSAL: _say_text("reason"),
+    EventKind.ATTACHMENT: _say_attachment,
+    EventKind.ATTACHMENT_VIEWED: _say_attachment,
+}

@@ -1,0 +1,12 @@
+"""The case pages, by who uses them: parse the request, ask a selector or a service, render.
+
+No rule lives here: permissions come from ``accounts.permissions``, steps from
+``cases.services``, reads from ``cases.selectors``.
+"""
+
+from .case_page import attachment_download, case_detail, identity_reveal
+from .lists import case_list_view
+from .placeholders import intake, my_cases, overdue, unit_cases
+
+__all__ = ["attachment_download", "case_detail", "case_list_view", "identity_reveal", "intake",
+           "my_cases", "overdue", "unit_cases"]
