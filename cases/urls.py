@@ -26,6 +26,7 @@ urlpatterns = [
     path("overdue/", views.overdue, name="overdue"),
     path("<case_number:number>/", views.case_detail, name="detail"),
     path("<case_number:number>/reveal/", views.identity_reveal, name="reveal"),
+    path("<case_number:number>/steps/<slug:name>/", views.step, name="step"),
     path("<case_number:number>/attachments/<int:pk>/", views.attachment_download,
          name="attachment"),
 ]

@@ -5,8 +5,11 @@ No rule lives here: permissions come from ``accounts.permissions``, steps from
 """
 
 from .case_page import attachment_download, case_detail, identity_reveal
+from .intake import intake
 from .lists import case_list_view
-from .placeholders import intake, my_cases, overdue, unit_cases
+from .placeholders import overdue
+from .steps import step
+from .workspaces import my_cases, unit_cases
 
 __all__ = ["attachment_download", "case_detail", "case_list_view", "identity_reveal", "intake",
-           "my_cases", "overdue", "unit_cases"]
+           "my_cases", "overdue", "step", "unit_cases"]
