@@ -1,0 +1,1 @@
+"""Forms only validate and convert what was typed; the rules stay in the services."""
