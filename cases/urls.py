@@ -21,6 +21,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list_view, name="list"),
     path("intake/", views.intake, name="intake"),
+    path("intake/lookup/", views.petitioner_lookup, name="intake_lookup"),
     path("unit/", views.unit_cases, name="unit_cases"),
     path("mine/", views.my_cases, name="my_cases"),
     path("overdue/", views.overdue, name="overdue"),

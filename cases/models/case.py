@@ -102,6 +102,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     # Set when no acceptance notice is due (R22 Art.23: name or address unclear).
     no_notice_reason = models.CharField(_("no acceptance notice because"), max_length=20,
                                         blank=True, choices=NoNoticeReason.choices)
+    # The one-time token of the intake form that registered the case: a second submit
+    # of the same form finds this case instead of registering it twice.
+    intake_token = models.UUIDField(_("intake form token"), null=True, blank=True, unique=True,
+                                    editable=False)
 
     status = FSMField(_("status"), max_length=20, choices=CaseStatus.choices,
                       default=CaseStatus.REGISTERED, protected=True)

@@ -128,7 +128,7 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
         case=case, matter=_matter(case, masked=masked), petitioners=people, masked=masked,
         may_reveal=can(user, Action.CASE_REVEAL_IDENTITY, case), attachments=files,
         clocks=clocks, next_clock=min(live, key=lambda c: c.deadline.due_at, default=None),
-        decisions=_decisions(case), leadership=leadership, duties=_duties(leadership),
+        decisions=_decisions(case), leadership=leadership, duties=leadership_duties(leadership),
         steps=[(name, str(STEP_LABELS.get(name, name)))
                for name in case_available_transitions(user=user, case=case, at=now)],
         timeline=timeline(case, shown_files={f.pk for f in files}, masked=masked),
@@ -229,7 +229,8 @@ def _decisions(case: Case) -> list[DecisionRow]:
             for d in decisions]
 
 
-def _duties(leadership: Leadership | None) -> list[DutyRow]:
+def leadership_duties(leadership: Leadership | None) -> list[DutyRow]:
+    """The four 包 duties of a leadership, each with when it was marked done."""
     if leadership is None:
         return []
     return [DutyRow(label=duty_label(duty), done_at=getattr(leadership, attname))

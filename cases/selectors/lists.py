@@ -165,12 +165,12 @@ def _attach_next_deadlines(cases: list[Case], filterset: CaseFilter) -> None:
     cutoff = due_soon_cutoff(now=now, calendar=calendar)
     for case in cases:
         clock = by_case.get(case.pk)
-        case.next_deadline = None if clock is None else _standing(clock, now, today, cutoff,
+        case.next_deadline = None if clock is None else deadline_standing(clock, now, today, cutoff,
                                                                   calendar)
 
 
-def _standing(clock: Deadline, now: datetime, today: date, cutoff: datetime,
-              calendar) -> NextDeadline:
+def deadline_standing(clock: Deadline, now: datetime, today: date, cutoff: datetime,
+                      calendar) -> NextDeadline:
     """Colour and count a clock exactly as the deadline filter does (same instants)."""
     if clock.status == ClockStatus.PAUSED:
         tone, days = "paused", 0

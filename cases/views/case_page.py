@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..models import Attachment, Case
 from ..selectors.case_page import case_get, case_page
+from ..selectors.steps import case_action_links
 from ..selectors.wording import display_formats
 from ..services.privacy import PetitionerView, case_identity_reveal
 from ..services.records import attachment_open
@@ -32,7 +33,8 @@ def _render_page(request: HttpRequest, case: Case, *,
     page = case_page(user=request.user, case=case, petitioners=petitioners)
     day_format, moment_format = display_formats()
     context = {"page": page, "case": case, "day_format": day_format,
-               "moment_format": moment_format, **extra}
+               "moment_format": moment_format,
+               "action_links": case_action_links(user=request.user, case=case), **extra}
     return render(request, "cases/case_page.html", context)
 
 

@@ -1,7 +1,198 @@
-"""The forms of the case's steps: each a GET form and a POST that calls the step's service."""
+"""The forms of the case's steps (/cases/<number>/steps/<name>/): GET shows the step's form,
+POST checks it and calls the step's service, then goes back to the case page saying what
+happened and what comes next.
 
+One view serves every step through ``STEPS`` (name → form, service, button, message). Only
+the steps the user may take now are served (403 otherwise); the service stays the guard.
+A form shown before someone else moved the case on (``seen_status``) is refused as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from ..forms import steps as forms
+from ..models import Case
+from ..selectors.case_page import case_get
+from ..selectors.steps import step_available, step_label
+from ..selectors.windows import undelivered_decision
+from ..services import transitions as services
+from ..services.decisions import decision_deliver
+from ..services.errors import CaseChangedByOther, CaseError
+from ..services.extensions import extension_request
+from ..services.leadership import case_assign_leader
 
 
+def _deliver(*, case: Case, actor, **arguments):
+    return decision_deliver(decision=undelivered_decision(case=case), actor=actor, **arguments)
+
+
+@dataclass(frozen=True)
+class Step:
+    form: type[forms.StepForm]
+    service: Callable[..., object]
+    button: Promise  # says what the button does
+    done: Promise  # what happened and what comes next; %(number)s, %(unit)s and the fields
+
+
+STEPS = {
+    "answer_on_spot": Step(forms.AnswerForm, services.case_answer_on_spot,
+                           gettext_lazy("Record the answer and finish"),
+                           gettext_lazy("Case %(number)s was answered on the spot and is finished.")),
+    "refuse": Step(forms.RefuseForm, services.case_refuse, gettext_lazy("Record as not accepted"),
+                   gettext_lazy("Case %(number)s is recorded as not accepted. Print the "
+                                "non-acceptance notice naming the competent channel for the "
+                                "petitioner.")),
+    "route": Step(forms.RouteForm, services.case_route, gettext_lazy("Route to the unit"),
+                  gettext_lazy("Case %(number)s was routed to %(unit)s, which now signs for it "
+                               "or asks to return it within the objection window.")),
+    "sign": Step(forms.ConfirmForm, services.case_sign, gettext_lazy("Sign for the case"),
+                 gettext_lazy("You signed for case %(number)s. Next: accept it and issue the "
+                              "acceptance notice.")),
+    "request_return": Step(forms.ReturnForm, services.case_request_return,
+                           gettext_lazy("Ask to return the case"),
+                           gettext_lazy("Your request to return case %(number)s went to the "
+                                        "petition office, which agrees to it or refuses it.")),
+    "agree_return": Step(forms.ConfirmForm, services.case_agree_return,
+                         gettext_lazy("Take the case back"),
+                         gettext_lazy("Case %(number)s is back with the petition office. Next: "
+                                      "route it again.")),
+    "refuse_return": Step(forms.ConfirmForm, services.case_refuse_return,
+                          gettext_lazy("Refuse the return"),
+                          gettext_lazy("The return was refused: %(unit)s keeps case %(number)s "
+                                       "and handles it.")),
+    "accept": Step(forms.ConfirmForm, services.case_accept,
+                   gettext_lazy("Accept and issue the acceptance notice"),
+                   gettext_lazy("Case %(number)s is accepted. The period for the written reply "
+                                "has started; see its due day on the case page.")),
+    "start_handling": Step(forms.ConfirmForm, services.case_start_handling,
+                           gettext_lazy("Start handling"),
+                           gettext_lazy("Handling of case %(number)s has started. Next: write "
+                                        "the reply before its due day.")),
+    "reply": Step(forms.DecisionForm, services.case_reply, gettext_lazy("Issue the written reply"),
+                  gettext_lazy("The written reply on case %(number)s is issued. Next: record "
+                               "its delivery; the review request window runs from that day.")),
+    "request_review": Step(forms.ConfirmForm, services.case_request_review,
+                           gettext_lazy("Record the review request"),
+                           gettext_lazy("The review request on case %(number)s is recorded. "
+                                        "Next: record the decision of the level above.")),
+    "decide_review": Step(forms.ReviewDecisionForm, services.case_decide_review,
+                          gettext_lazy("Record the review decision"),
+                          gettext_lazy("The review decision on case %(number)s is recorded. "
+                                       "Next: record its delivery to the petitioner.")),
+    "request_rereview": Step(forms.ConfirmForm, services.case_request_rereview,
+                             gettext_lazy("Record the re-review request"),
+                             gettext_lazy("The re-review request on case %(number)s is "
+                                          "recorded. Next: record the decision of the level "
+                                          "above.")),
+    "decide_rereview": Step(forms.RereviewDecisionForm, services.case_decide_rereview,
+                            gettext_lazy("Record the re-review decision"),
+                            gettext_lazy("The re-review decision on case %(number)s is "
+                                         "recorded. Next: record its delivery to the "
+                                         "petitioner.")),
+    "close": Step(forms.ConfirmForm, services.case_close, gettext_lazy("Close the case"),
+                  gettext_lazy("Case %(number)s is closed.")),
+    "reopen": Step(forms.ReopenForm, services.case_reopen, gettext_lazy("Reopen the case"),
+                   gettext_lazy("Case %(number)s is reopened and back with %(unit)s, with a new "
+                                "period for the written reply.")),
+    "deliver": Step(forms.DeliverForm, _deliver, gettext_lazy("Record the delivery"),
+                    gettext_lazy("The delivery on %(delivered_on)s is recorded on case "
+                                 "%(number)s; the petitioner's request window runs from that "
+                                 "day.")),
+    "extension": Step(forms.ExtensionForm, extension_request,
+                      gettext_lazy("Ask the unit head for the extension"),
+                      gettext_lazy("Your request for %(days)s more days on case %(number)s went "
+                                   "to the head of the unit, who approves or refuses it.")),
+    "assign_leader": Step(forms.LeaderForm, case_assign_leader, gettext_lazy("Assign the leader"),
+                          gettext_lazy("%(leader)s now leads case %(number)s, with the deadline "
+                                       "%(deadline)s.")),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, number: str, name: str) -> HttpResponse:
-    raise Http404  # built in issue 7
+    spec = STEPS.get(name)
+    if spec is None:
+        raise Http404(_("There is no such step."))
+    case = _case(request, number)
+    form = spec.form(request.POST or None, case=case)
+    try:
+        if request.method == "POST" and form.data.get("seen_status") != case.status:
+            raise CaseChangedByOther()
+        if not step_available(user=request.user, case=case, name=name):
+            return _refused(request, case, _("The step “%(step)s” is not one you may take on "
+                                             "case %(number)s now.")
+                            % {"step": step_label(name), "number": case.number})
+        if request.method == "POST" and form.is_valid():
+            spec.service(case=case, actor=request.user, **form.arguments())
+            return _done(request, case, spec.done % _params(case, form))
+    except ValidationError as invalid:
+        form.add_service_error(invalid)
+    except PermissionDenied as refusal:
+        return _refused(request, case, str(refusal))
+    except CaseError as error:
+        return _conflict(request, case, str(error))
+    return _form_page(request, case, name, spec, form)
+
+
+def _case(request: HttpRequest, number: str) -> Case:
+    try:
+        return case_get(user=request.user, number=number)
+    except Case.DoesNotExist:
+        raise Http404(_("No case has the number %(number)s.") % {"number": number}) from None
+
+
+def _params(case: Case, form: forms.StepForm) -> dict:
+    values = {key: value.isoformat() if hasattr(value, "isoformat") else str(value)
+              for key, value in form.cleaned_data.items()}
+    return {**values, "number": case.number, "unit": case.lead_unit.name if case.lead_unit else ""}
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _form_page(request, case, name, spec, form) -> HttpResponse:
+    form.mark_errors()
+    context = {"case": case, "name": name, "label": step_label(name), "form": form,
+               "button": spec.button,
+               "action": reverse("cases:step", args=[case.number, name])}
+    template = "cases/steps/_form.html" if _htmx(request) else "cases/steps/step.html"
+    return render(request, template, context, status=200)
+
+
+def _done(request: HttpRequest, case: Case, message: str) -> HttpResponse:
+    messages.success(request, message)
+    url = reverse("cases:detail", args=[case.number])
+    if _htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _refused(request: HttpRequest, case: Case, message: str) -> HttpResponse:
+    return render(request, "cases/_page_refused.html", {"case": case, "message": message},
+                  status=403)
+
+
+def _conflict(request: HttpRequest, case: Case, message: str) -> HttpResponse:
+    """Nothing was saved: back to the case page with the reason, or 409 for htmx."""
+    if _htmx(request):
+        return render(request, "cases/steps/_conflict.html", {"case": case, "message": message},
+                      status=409)
+    messages.error(request, message)
+    return redirect("cases:detail", case.number)

@@ -1,0 +1,234 @@
+"""The two working lists of issue 7: the handling unit's inbox and the leader's "my cases".
+
+Both start from ``Case.objects.visible_to(user)`` (the permission module's scope)
+and narrow it in SQL: the inbox to cases led by a unit where the user is a handler
+or the unit head, "my cases" to cases the user leads. Each costs a fixed number of
+queries whatever the number of rows: the rows (leader and lead unit joined, the
+overdue flag and the next due instant annotated), their live clocks in one more,
+and for "my cases" the current leaderships and the pending extensions in one each.
+Clocks are coloured by ``lists.deadline_standing``, so a row reads the same here as on
+the case list.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import reduce
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import OrgUnit, User
+from accounts.permissions import Action, can, held_roles, scope
+
+from ..choices import CaseStatus, ClockKind, ExtensionStatus
+from ..deadlines.clocks import OFFICE_TZ, office_calendar
+from ..filters import due_soon_cutoff
+from ..models import Case, Deadline, Extension, Leadership
+from .case_page import DutyRow, leadership_duties
+from .lists import NextDeadline, deadline_standing
+
+# Enough for any unit's open work; beyond it the page says so and points to the case list.
+ROW_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class InboxGroup:
+    """One heading of the inbox: the states it gathers and the clock its rows show."""
+
+    key: str
+    title: Promise
+    hint: Promise
+    empty: Promise
+    states: tuple[str, ...]
+    clock: str | None  # the clock that matters in these states; None: the earliest running
+
+
+INBOX_GROUPS: tuple[InboxGroup, ...] = (
+    InboxGroup("sign", _("To sign for or return"),
+               _("Sign for each case, or ask to return it with reasons before the objection window ends."),
+               _("Nothing is waiting for your signature. Cases routed to your unit appear here."),
+               (CaseStatus.ROUTED,), ClockKind.OBJECTION),
+    InboxGroup("return", _("Return requested"),
+               _("The petition office decides on these returns; nothing to do until it answers."),
+               _("No return is waiting for the petition office."),
+               (CaseStatus.RETURN_REQUESTED,), None),
+    InboxGroup("accept", _("To accept"),
+               _("Accept each signed case and issue the acceptance notice before the clock runs out."),
+               _("No signed case is waiting for acceptance."),
+               (CaseStatus.SIGNED,), ClockKind.ACCEPTANCE_NOTICE),
+    InboxGroup("handle", _("To handle and reply"),
+               _("Investigate, record progress and write the reply before it is due; ask for an extension in time."),
+               _("No case is in handling. Accepted cases appear here until they are replied to."),
+               (CaseStatus.ACCEPTED, CaseStatus.IN_HANDLING), ClockKind.REPLY),
+    InboxGroup("replied", _("Replied: delivery and request windows"),
+               _("Record the delivery of each reply; the case can be closed once the request window has passed."),
+               _("No replied case is waiting for delivery or for its request window."),
+               (CaseStatus.REPLIED, CaseStatus.REVIEWED), None),
+)
+
+
+@dataclass
+class InboxSection:
+    group: InboxGroup
+    cases: list[Case]  # each with ``next_deadline`` (a NextDeadline or None) and ``is_overdue``
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for case in self.cases if case.is_overdue)
+
+
+@dataclass
+class UnitInbox:
+    units: list[OrgUnit]  # where the user handles; the inbox also holds the units below them
+    sections: list[InboxSection]
+    truncated: bool
+
+    @property
+    def unit_names(self) -> str:
+        return "、".join(unit.name for unit in self.units)
+
+    @property
+    def total(self) -> int:
+        return sum(len(section.cases) for section in self.sections)
+
+
+def unit_inbox(*, user: User, now: datetime | None = None) -> UnitInbox:
+    """Group the open cases led by the user's units by what they need next, overdue first."""
+    now = now or timezone.now()
+    roots = _handling_roots(user)
+    units = list(OrgUnit.objects.filter(
+        reduce(operator.or_, (Q(path__startswith=root) for root in roots), Q(pk__in=[]))))
+    queryset = (Case.objects.visible_to(user)
+                .filter(lead_unit__in=units,
+                        status__in=[s for group in INBOX_GROUPS for s in group.states])
+                .select_related("leader", "lead_unit"))
+    cases, truncated = _rows(queryset, now=now)
+    preferred = {state: group.clock for group in INBOX_GROUPS for state in group.states}
+    _attach_clocks(cases, now=now, preferred=preferred)
+    sections = [InboxSection(group, [case for case in cases if case.status in group.states])
+                for group in INBOX_GROUPS]
+    return UnitInbox(units=[unit for unit in units if unit.path in roots], sections=sections,
+                     truncated=truncated)
+
+
+def _handling_roots(user: User) -> set[str]:
+    """The paths of the units where ``user`` is a handler or the unit head (each with those below)."""
+    held = held_roles(user)
+    return {path for role in (Role.HANDLER, Role.UNIT_HEAD) for path in held.get(role, ())}
+
+
+# --- The leader's cases --------------------------------------------------------------------
+
+@dataclass
+class LedCase:
+    case: Case  # with ``next_deadline`` and ``is_overdue``
+    leadership: Leadership | None
+    duties: list[DutyRow] = field(default_factory=list)
+    extensions: list[Extension] = field(default_factory=list)  # pending, the user may decide
+
+    @property
+    def duties_done(self) -> int:
+        return sum(1 for duty in self.duties if duty.done_at)
+
+
+@dataclass
+class LeaderCases:
+    rows: list[LedCase]
+    truncated: bool
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for row in self.rows if row.case.is_overdue)
+
+
+def leader_cases(*, user: User, now: datetime | None = None) -> LeaderCases:
+    """List the open cases ``user`` leads (包案), overdue first, with the 四定四包 items."""
+    now = now or timezone.now()
+    queryset = (Case.objects.visible_to(user).filter(leader=user)
+                .exclude(status__in=Case.CLOSED_STATES).select_related("lead_unit"))
+    cases, truncated = _rows(queryset, now=now)
+    _attach_clocks(cases, now=now, preferred={})
+    ids = [case.pk for case in cases]
+    leaderships = {lead.case_id: lead for lead in Leadership.objects.filter(
+        case_id__in=ids, is_current=True).select_related("responsible")}
+    extensions = _decidable_extensions(user, ids)
+    rows = []
+    for case in cases:
+        lead = leaderships.get(case.pk)
+        rows.append(LedCase(case=case, leadership=lead, duties=leadership_duties(lead),
+                            extensions=extensions.get(case.pk, [])))
+    return LeaderCases(rows=rows, truncated=truncated)
+
+
+def _decidable_extensions(user: User, ids: list[int]) -> dict[int, list[Extension]]:
+    """Pending extensions on these cases that ``user`` may decide, in one query (or none).
+
+    The set form of ``can(user, CASE_APPROVE_EXTENSION, case)``: the permission
+    module's scope, less the cases the user is recused from (R22 Art.28).
+    """
+    if not ids or not can(user, Action.CASE_APPROVE_EXTENSION):
+        return {}
+    decidable = scope(user, Action.CASE_APPROVE_EXTENSION, Case.objects.filter(pk__in=ids))
+    pending = (Extension.objects.filter(status=ExtensionStatus.PENDING, case__in=decidable)
+               .exclude(case__recusals__user=user)
+               .select_related("requested_by").order_by("requested_at", "pk"))
+    found: dict[int, list[Extension]] = {}
+    for extension in pending:
+        found.setdefault(extension.case_id, []).append(extension)
+    return found
+
+
+# --- Shared: the rows, overdue first, and their clocks -------------------------------------
+
+def _rows(queryset: QuerySet, *, now: datetime) -> tuple[list[Case], bool]:
+    """Up to ROW_LIMIT rows: overdue first, then by the next duty clock, then oldest first.
+
+    Overdue means what the list's deadline filter means: a live duty clock (not a
+    window) whose due instant has passed.
+    """
+    duties = Deadline.objects.live().filter(case=OuterRef("pk"), is_window=False)
+    next_due = duties.order_by("due_at").values("due_at")[:1]
+    rows = list(
+        queryset.annotate(is_overdue=Exists(duties.filter(due_at__lte=now)),
+                          next_due_at=Subquery(next_due))
+        .order_by("-is_overdue", F("next_due_at").asc(nulls_last=True), "received_at", "pk")
+        [: ROW_LIMIT + 1]
+    )
+    return rows[:ROW_LIMIT], len(rows) > ROW_LIMIT
+
+
+def _attach_clocks(cases: list[Case], *, now: datetime, preferred: dict[str, str | None]) -> None:
+    """Set ``next_deadline`` on each row, in one query for all their live clocks.
+
+    A row shows the clock its state is about (``preferred``, e.g. the objection
+    window of a routed case), else its earliest duty clock, else its earliest window.
+    A window that ran out is a lapsed right, not an overdue duty (cases/DECISIONS.md C4).
+    """
+    if not cases:
+        return
+    clocks: dict[int, list[Deadline]] = {}
+    for clock in (Deadline.objects.live().filter(case_id__in=[case.pk for case in cases])
+                  .order_by("is_window", "due_at", "pk")
+                  .only("case_id", "kind", "status", "is_window", "due_on", "due_at")):
+        clocks.setdefault(clock.case_id, []).append(clock)
+    calendar = office_calendar()
+    today = timezone.localtime(now, OFFICE_TZ).date()
+    cutoff = due_soon_cutoff(now=now, calendar=calendar)
+    for case in cases:
+        live = clocks.get(case.pk, [])
+        wanted = preferred.get(case.status)
+        chosen = next((c for c in live if c.kind == wanted), live[0] if live else None)
+        case.next_deadline = None if chosen is None else _shown(chosen, now, today, cutoff, calendar)
+
+
+def _shown(clock: Deadline, now, today, cutoff, calendar) -> NextDeadline:
+    standing = deadline_standing(clock, now, today, cutoff, calendar)
+    if clock.is_window and standing.tone == "overdue":
+        return NextDeadline(kind=clock.kind, due_on=clock.due_on, tone="lapsed", days=0)
+    return standing

@@ -1,0 +1,51 @@
+"""The clerk registers a visit at the desk, keyboard and card reader style, then routes it."""
+
+import pytest
+
+from cases.deadlines.rules import rules_seed
+from cases.idnumbers import check_digit
+from cases.models import Case, DeadlineRule
+from cases.tests.factories import CategoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ZHANG_ID = "34112219800101001" + check_digit("34112219800101001")
+
+
+@pytest.fixture
+def desk(demo_users):
+    # Transactional tests truncate tables, the statutory clock rules included.
+    rules_seed(DeadlineRule)
+    return CategoryFactory(name="征地补偿")
+
+
+def test_the_clerk_registers_a_visit_and_routes_it(page, shot, desk):
+    # given the clerk, signed in, on the intake form
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "clerk")
+    page.fill("input[name=password]", "demo")
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_url("**/cases/intake/")
+    # when the card reader types the ID number, and the clerk fills in the matter
+    page.fill("input[name='petitioners-0-name']", "张三")
+    page.type("input[name='petitioners-0-id_number']", ZHANG_ID)
+    page.fill("input[name='petitioners-0-address']", "城关镇东关社区8号")
+    page.select_option("select[name=category]", label="征地补偿")
+    page.select_option("select[name=place_unit]", index=1)
+    page.fill("textarea[name=summary]", "征地补偿款未按期发放")
+    page.fill("textarea[name=demands]", "请求尽快发放补偿款")
+    shot("20-intake-filled")
+    page.locator("#pd-intake-form button.btn-primary[name=register]").click()
+    # then the new case's page, with its number and query code announced
+    page.wait_for_url("**/cases/341122-*/")
+    case = Case.objects.get()
+    assert case.number in page.content()
+    shot("21-intake-registered")
+    # when the clerk routes it to the township from the case page
+    page.goto(f"/cases/{case.number}/steps/route/")
+    page.select_option("select[name=lead_unit]", label="城关镇")
+    page.locator("form button.btn-primary").click()
+    page.wait_for_url(f"**/cases/{case.number}/")
+    shot("22-routed")
+    case.refresh_from_db()
+    assert case.status == "routed" and case.lead_unit.name == "城关镇"
