@@ -170,6 +170,7 @@ class EventKind(models.TextChoices):
     RECUSAL = "recusal", _("Recusal declared")
     ATTACHMENT = "attachment", _("Attachment added")
     ATTACHMENT_VIEWED = "attachment_viewed", _("Attachment opened")
+    NOTICE_PRINTED = "notice_printed", _("Notice printed")
 
 
 # What each step of the state machine is called on a button and in a refusal.

@@ -14,7 +14,17 @@ from datetime import date, datetime
 from typing import Any
 
 from .choices import EventKind
-from .models import Attachment, Case, CaseEvent, Deadline, Decision, Extension, Leadership, Recusal
+from .models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Deadline,
+    Decision,
+    Extension,
+    Leadership,
+    Notice,
+    Recusal,
+)
 
 
 def record(*events: CaseEvent) -> list[CaseEvent]:
@@ -186,3 +196,14 @@ def clock_recomputed(*, case: Case | int, actor: Any, at: datetime, deadline: De
     if extension_days is not None:
         details["extension_days"] = extension_days
     return _event(case, EventKind.CLOCK_RECOMPUTED, actor, at, details)
+
+
+# --- Notices ---------------------------------------------------------------------------
+
+def notice_printed(*, case: Case, actor: Any, at: datetime, notice: Notice,
+                   first: bool) -> CaseEvent:
+    """A notice printed; ``first`` when this print gave it its number."""
+    return _event(case, EventKind.NOTICE_PRINTED, actor, at, {
+        "notice": notice.pk, "kind": notice.kind, "number": notice.number,
+        "decision": notice.decision_id, "first": first,
+    })

@@ -7,6 +7,7 @@ action that guards it. Transitions change fields only; the services in
 """
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +135,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["lead_unit", "status"], name="case_lead_status"),
             models.Index(fields=["leader", "status"], name="case_leader_status"),
             models.Index(fields=["received_at"], name="case_received"),
+            # Repeat detection: similar facts by pg_trgm (``%`` uses this index).
+            GinIndex(fields=["summary"], opclasses=["gin_trgm_ops"], name="case_summary_trgm"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(headcount__gte=1), name="case_headcount_positive"),

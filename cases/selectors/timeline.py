@@ -29,6 +29,7 @@ from ..choices import (
 )
 from ..deadlines.calendar import days_text
 from ..models import Case, CaseEvent, Leadership
+from ..models.notices import NoticeKind
 from .wording import choice_label, day_text, duty_label
 
 
@@ -222,6 +223,12 @@ def _say_attachment(event: CaseEvent, names: _Names) -> str:
     return event.details.get("name", "")
 
 
+def _say_notice(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("%(kind)s, No. %(number)s.") % {
+        "kind": choice_label(NoticeKind, d.get("kind", "")), "number": d.get("number", "")}
+
+
 _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
     EventKind.REGISTERED: _say_registered,
     EventKind.TRANSITION: _say_transition,
@@ -243,4 +250,5 @@ _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
     EventKind.RECUSAL: _say_text("reason"),
     EventKind.ATTACHMENT: _say_attachment,
     EventKind.ATTACHMENT_VIEWED: _say_attachment,
+    EventKind.NOTICE_PRINTED: _say_notice,
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -287,17 +287,27 @@ def _next_number(*, office: OrgUnit, received_at: datetime) -> str:
     """Give the next number of the office's county and year, e.g. 341122-2026-000001."""
     county = OrgUnit.objects.get(path=office.county_path)  # the tree's root
     year = received_at.astimezone(OFFICE_TZ).year
-    table = CaseNumberSequence._meta.db_table
-    # One statement takes the row lock and returns the new value, so two clerks
-    # registering at once wait for each other instead of taking the same number.
+    last = sequence_next(CaseNumberSequence, county_id=county.pk, year=year)
+    return f"{county.code}-{year}-{last:06d}"
+
+
+def sequence_next(model: type[models.Model], **keys: object) -> int:
+    """Advance the sequence row of ``model`` named by ``keys`` (its unique fields) and return it.
+
+    One statement takes the row lock and returns the new value, so two clerks
+    numbering at once wait for each other instead of taking the same number. The
+    model has a ``last`` column and a unique constraint on exactly ``keys``.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [connection.ops.quote_name(model._meta.get_field(key).column) for key in keys]
+    names = ", ".join(columns)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (county_id, year, last) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (county_id, year) DO UPDATE SET last = {table}.last + 1 "
-            "RETURNING last",
-            [county.pk, year])
+            f"INSERT INTO {table} ({names}, last) VALUES ({', '.join(['%s'] * len(keys))}, 1) "  # noqa: S608
+            f"ON CONFLICT ({names}) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            list(keys.values()))
         (last,) = cursor.fetchone()
-    return f"{county.code}-{year}-{last:06d}"
+    return last
 
 
 def _query_code() -> str:

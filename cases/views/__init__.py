@@ -5,11 +5,13 @@ No rule lives here: permissions come from ``accounts.permissions``, steps from
 """
 
 from .case_page import attachment_download, case_detail, identity_reveal
-from .intake import intake, petitioner_lookup
+from .intake import intake, petitioner_lookup, repeat_candidates_view
 from .lists import case_list_view
+from .notices import notice
 from .placeholders import overdue
 from .steps import step
 from .workspaces import my_cases, unit_cases
 
 __all__ = ["attachment_download", "case_detail", "case_list_view", "identity_reveal", "intake",
-           "my_cases", "overdue", "petitioner_lookup", "step", "unit_cases"]
+           "my_cases", "notice", "overdue", "petitioner_lookup", "repeat_candidates_view",
+           "step", "unit_cases"]

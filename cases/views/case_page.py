@@ -16,6 +16,7 @@ from ..models import Attachment, Case
 from ..selectors.case_page import case_get, case_page
 from ..selectors.steps import case_action_links
 from ..selectors.wording import display_formats
+from ..services.notices import notices_printable
 from ..services.privacy import PetitionerView, case_identity_reveal
 from ..services.records import attachment_open
 
@@ -34,7 +35,8 @@ def _render_page(request: HttpRequest, case: Case, *,
     day_format, moment_format = display_formats()
     context = {"page": page, "case": case, "day_format": day_format,
                "moment_format": moment_format,
-               "action_links": case_action_links(user=request.user, case=case), **extra}
+               "action_links": case_action_links(user=request.user, case=case),
+               "notices": notices_printable(user=request.user, case=case), **extra}
     return render(request, "cases/case_page.html", context)
 
 

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import require_action
 from accounts.permissions import Action
 
-from ..forms.intake import IntakeForm, PetitionerFormSet
+from ..forms.intake import IntakeForm, PetitionerFormSet, county_units
+from ..selectors.repeats import RepeatCandidate, repeat_candidates
 from ..services.intake import case_register_once, intake_offices, petitioners_known
 
 PREFIX = "petitioners"
@@ -45,6 +46,8 @@ def intake(request: HttpRequest) -> HttpResponse:
         return _render(request, form, PetitionerFormSet(prefix=PREFIX, units=form.units))
     if "add_petitioner" in request.POST:
         return _with_one_more_row(request, offices)
+    if "check_repeats" in request.POST:  # "Look for earlier cases" without JavaScript
+        return _quietly(request, offices, request.POST)
     form = IntakeForm(request.POST, user=request.user, offices=offices)
     people = PetitionerFormSet(request.POST, prefix=PREFIX, units=form.units)
     if form.is_valid() & people.is_valid():  # both, so every error shows at once
@@ -64,6 +67,11 @@ def _with_one_more_row(request: HttpRequest, offices) -> HttpResponse:
     data = request.POST.copy()
     total = f"{PREFIX}-TOTAL_FORMS"
     data[total] = str(min(int(data.get(total) or 1), 99) + 1)
+    return _quietly(request, offices, data)
+
+
+def _quietly(request: HttpRequest, offices, data) -> HttpResponse:
+    """The same page again, with what was typed, without calling anything an error."""
     form = IntakeForm(data, user=request.user, offices=offices)
     people = PetitionerFormSet(data, prefix=PREFIX, units=form.units)
     return _render(request, form, people, quiet=True)
@@ -88,7 +96,8 @@ def _render(request: HttpRequest, form: IntakeForm, people, *,
             row.mark_invalid()
     context = {"form": form, "people": people, "errors": errors, "show_errors": not quiet,
                "group_error": group_error, "page_title": _("Register a petition"),
-               "lookup_url": _lookup_url(),
+               "lookup_url": _lookup_url(), "repeats_url": reverse("cases:intake_repeats"),
+               "candidates": _repeats(request, units=form.units) if request.method == "POST" else [],
                "msg_check": _("The check digit of this ID number is wrong: it should end in "
                               "%(expected)s.")}
     return render(request, "cases/intake.html", context)
@@ -156,3 +165,29 @@ def petitioner_lookup(request: HttpRequest) -> HttpResponse:
 def _lookup_url() -> str:
     """The petitioner lookup's address, for the form's htmx attributes."""
     return reverse("cases:intake_lookup")
+
+
+@require_action(Action.CASE_REGISTER)
+@require_GET
+def repeat_candidates_view(request: HttpRequest) -> HttpResponse:
+    """Earlier cases the petition being typed may repeat: same person, similar text (htmx)."""
+    units = county_units(intake_offices(user=request.user))
+    return render(request, "cases/_intake_repeats.html",
+                  {"candidates": _repeats(request, units=units)})
+
+
+def _repeats(request: HttpRequest, *, units) -> list[RepeatCandidate]:
+    """Read the people, the summary and the place from the form's fields; ask the selector."""
+    data = request.GET if request.method == "GET" else request.POST
+    rows: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        row, _sep, name = key.rpartition("-")
+        if row.startswith(f"{PREFIX}-") and row[len(PREFIX) + 1:].isdigit():
+            rows.setdefault(row, {})[name] = value
+    place = data.get("place_unit", "")
+    place_unit = units.filter(pk=place).first() if place.isdigit() else None  # this county only
+    return repeat_candidates(
+        user=request.user, id_numbers=[row.get("id_number", "") for row in rows.values()],
+        phones=[row.get("phone", "") for row in rows.values()],
+        name_address_pairs=[(row.get("name", ""), row.get("address", "")) for row in rows.values()],
+        summary=data.get("summary", ""), place_unit=place_unit)

@@ -6,6 +6,9 @@
  *    keyboard, fills the birth date and the sex, is checked (GB 11643 check digit) and
  *    moves the focus on to the next field. Enter in the ID field (card readers often send
  *    one) moves on too instead of submitting the half-filled form.
+ *  - Repeat detection: each earlier case offered (htmx swaps the list into #pd-repeats)
+ *    gets a button that puts its number into "Repeat of"; the "Look for earlier cases"
+ *    submit button, there for pages without JavaScript, is hidden.
  */
 (function () {
   "use strict";
@@ -134,6 +137,25 @@
     if (event.target.name === "channel") showLetterFields();
   });
   showLetterFields();
+
+  // Repeat detection: the buttons work only with JavaScript, so they are shown by it.
+  function showRepeatButtons() {
+    form.querySelectorAll("[data-repeat-number]").forEach(function (el) { el.hidden = false; });
+  }
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-repeat-number]");
+    if (!button) return;
+    var repeatOf = form.querySelector("[name='repeat_of']");
+    if (!repeatOf) return;
+    repeatOf.value = button.getAttribute("data-repeat-number");
+    repeatOf.dispatchEvent(new Event("change", { bubbles: true }));
+    repeatOf.focus();
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "pd-repeats") showRepeatButtons();
+  });
+  showRepeatButtons();
+  form.querySelectorAll("[data-repeats-check]").forEach(function (el) { el.hidden = true; });
 
   // Back from an error: the summary takes the focus, so a screen reader reads it first.
   var summary = document.getElementById("pd-error-summary");

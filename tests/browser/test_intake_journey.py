@@ -1,4 +1,5 @@
-"""The clerk registers a visit at the desk, keyboard and card reader style, then routes it."""
+"""The clerk registers a visit at the desk, keyboard and card reader style, routes it and
+prints the routing slip."""
 
 import pytest
 
@@ -49,3 +50,7 @@ def test_the_clerk_registers_a_visit_and_routes_it(page, shot, desk):
     shot("22-routed")
     case.refresh_from_db()
     assert case.status == "routed" and case.lead_unit.name == "城关镇"
+    # when the clerk prints the routing slip (交办单), then it is numbered, laid out for A4
+    page.goto(f"/cases/{case.number}/notices/routing_slip/")
+    assert "〔" in page.content() and "城关镇" in page.content()
+    shot("23-routing-slip")

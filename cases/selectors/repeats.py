@@ -1,0 +1,134 @@
+"""Repeat detection while registering (issue 7): earlier cases the new petition may repeat.
+
+Two kinds of candidate, each one query whatever the number of people typed:
+
+* the same person: a case with a petitioner whose ID number, phone or name plus
+  address matches one typed on the form (exact, after normalising);
+* similar text in the same place: a case whose summary is similar (pg_trgm
+  ``similarity`` above :data:`SIMILARITY_THRESHOLD`) and whose place is the same
+  unit or under the same township. Trigrams of Chinese text exist only in a
+  database whose ``LC_CTYPE`` is UTF-8 (``cases.checks`` refuses a plain ``C`` one).
+
+Both start from ``Case.objects.visible_to(user)``: a clerk is never offered a case
+they may not open. When the pg_trgm functions are missing (the extension is not
+created), the similar-text part is skipped rather than failing the intake form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import Q
+
+from accounts.models import OrgUnit, User
+
+from ..choices import CaseStatus
+from ..idnumbers import normalize_resident_id
+from ..models import Case, CasePetitioner, Petitioner
+
+SIMILARITY_THRESHOLD = 0.3
+MIN_SUMMARY_CHARS = 4  # fewer characters give too few trigrams to mean anything
+MIN_PHONE_DIGITS = 7
+MIN_ID_CHARS = 6
+TOWNSHIP_DEPTH = 2  # county → township (or street, department) → village or community
+
+
+class RepeatReason(StrEnum):
+    PERSON = "person"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class RepeatCandidate:
+    """An earlier case the new petition may repeat, and why it is offered."""
+
+    case: Case  # lead_unit is loaded
+    reason: RepeatReason
+    similarity: float | None = None  # for RepeatReason.TEXT
+
+    @property
+    def is_final(self) -> bool:
+        """A repeat of a final case is refused unless the clerk records what is new (Art. 36)."""
+        return self.case.status == CaseStatus.FINAL
+
+
+def repeat_candidates(*, user: User, id_numbers: Iterable[str] = (), phones: Iterable[str] = (),
+                      name_address_pairs: Iterable[tuple[str, str]] = (), summary: str = "",
+                      place_unit: OrgUnit | None = None, limit: int = 10) -> list[RepeatCandidate]:
+    """Offer the earlier cases of the same person, then those with similar text in the same
+    place, that ``user`` may see (issue 7); at most ``limit``, in a constant number of queries."""
+    found = [RepeatCandidate(case=case, reason=RepeatReason.PERSON)
+             for case in _same_person(user=user, id_numbers=id_numbers, phones=phones,
+                                      pairs=name_address_pairs, limit=limit)]
+    seen = {candidate.case.pk for candidate in found}
+    room = limit - len(found)
+    if room > 0 and place_unit is not None and len(summary.strip()) >= MIN_SUMMARY_CHARS:
+        for case in _similar_text(user=user, summary=summary.strip(), place_unit=place_unit,
+                                  exclude=seen, limit=room):
+            found.append(RepeatCandidate(case=case, reason=RepeatReason.TEXT,
+                                         similarity=case.similarity))
+    return found
+
+
+def trigram_available() -> bool:
+    """Whether pg_trgm's ``similarity(text, text)`` exists in this database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('similarity(text, text)') IS NOT NULL")
+        return bool(cursor.fetchone()[0])
+
+
+def _person_match(*, id_numbers: Iterable[str], phones: Iterable[str],
+                  pairs: Iterable[tuple[str, str]]) -> Q | None:
+    match = Q(pk__in=[])
+    numbers = set()
+    for raw in id_numbers:
+        number = normalize_resident_id(raw or "")
+        if len(number) >= MIN_ID_CHARS:
+            numbers.add(number)
+    if numbers:
+        match |= Q(id_number__in=sorted(numbers))
+    digits = sorted({p.strip() for p in phones if p and p.strip().isdigit()
+                     and len(p.strip()) >= MIN_PHONE_DIGITS})
+    if digits:
+        match |= Q(phone__in=digits) | Q(phone_alt__in=digits)
+    for name, address in pairs:
+        name, address = (name or "").strip(), " ".join((address or "").split())
+        if name and address:
+            match |= Q(name=name, address=address)
+    return None if match == Q(pk__in=[]) else match
+
+
+def _same_person(*, user: User, id_numbers, phones, pairs, limit: int) -> list[Case]:
+    match = _person_match(id_numbers=id_numbers, phones=phones, pairs=pairs)
+    if match is None:
+        return []
+    people = Petitioner.objects.filter(match).values("pk")
+    cases = CasePetitioner.objects.filter(petitioner__in=people).values("case_id")
+    return list(Case.objects.visible_to(user).filter(pk__in=cases).select_related("lead_unit")
+                .order_by("-received_at", "-pk")[:limit])
+
+
+def _same_place(place_unit: OrgUnit) -> Q:
+    """The place itself, or anywhere under its township (a county matches itself only)."""
+    if place_unit.depth < TOWNSHIP_DEPTH:
+        return Q(place_unit=place_unit)
+    township_path = place_unit.path[:TOWNSHIP_DEPTH * place_unit.steplen]
+    return Q(place_unit__in=OrgUnit.objects.filter(path__startswith=township_path).values("pk"))
+
+
+def _similar_text(*, user: User, summary: str, place_unit: OrgUnit, exclude: set[int],
+                  limit: int) -> list[Case]:
+    if not trigram_available():
+        return []
+    return list(Case.objects.visible_to(user).filter(_same_place(place_unit))
+                .exclude(pk__in=sorted(exclude))
+                # ``%`` (pg_trgm's default threshold, 0.3) lets the trigram index answer;
+                # the score then orders and applies our own threshold.
+                .filter(summary__trigram_similar=summary)
+                .annotate(similarity=TrigramSimilarity("summary", summary))
+                .filter(similarity__gt=SIMILARITY_THRESHOLD)
+                .select_related("lead_unit").order_by("-similarity", "-received_at")[:limit])
