@@ -24,6 +24,7 @@ from accounts.models import OrgUnit, User
 from .choices import CaseStatus, Channel
 from .deadlines.calendar import Unit, WorkCalendar
 from .deadlines.clocks import OFFICE_TZ, office_calendar
+from .forms import mark_invalid
 from .models import Case, Category, Deadline
 
 # "Due soon" means due within this many working days of today (UI.md: amber).
@@ -104,13 +105,7 @@ class CaseFilterForm(forms.Form):
 
     def _post_clean(self):
         super()._post_clean()
-        for name in self.errors:  # mark bad fields for the eye and the screen reader
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-                described = f"{attrs.get('aria-describedby', '')} {self[name].auto_id}-error"
-                attrs["aria-describedby"] = described.strip()
+        mark_invalid(self)
 
 
 def _within(relation: str):

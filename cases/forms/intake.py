@@ -23,6 +23,7 @@ from ..choices import CauseTag, Channel, IdType, Purpose, Sex, Urgency
 from ..idnumbers import birth_date, normalize_resident_id, sex, validate_resident_id
 from ..models import Case, CasePetitioner, Category, Petitioner
 from ..services.registration import CaseIntake, PetitionerInput
+from . import mark_invalid as mark_invalid_fields
 
 _datetime_widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -64,13 +65,7 @@ class _Styled:
                 field.label_from_instance = _indented
 
     def mark_invalid(self) -> None:
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-invalid"] = "true"
-                described = f"{attrs.get('aria-describedby', '')} {self[name].auto_id}-error"
-                attrs["aria-describedby"] = described.strip()
+        mark_invalid_fields(self)
 
 
 class PetitionerForm(_Styled, forms.Form):
