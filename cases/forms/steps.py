@@ -21,6 +21,7 @@ from ..selectors.steps import (
     route_unit_choices,
 )
 from ..services.decisions import DecisionInput
+from . import mark_invalid
 
 
 def _label(model, name: str):
@@ -65,11 +66,7 @@ class StepForm(forms.Form):
 
     def mark_errors(self) -> None:
         """Let assistive technology find each field's message (GOV.UK error pattern)."""
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+        mark_invalid(self)
 
 
 class ConfirmForm(StepForm):

@@ -29,7 +29,9 @@ from ..choices import (
 )
 from ..deadlines.calendar import Unit, days_text
 from ..deadlines.clocks import OFFICE_TZ, deadline_explain, office_calendar
+from ..filters import due_soon_cutoff
 from ..models import Attachment, Case, Deadline, Decision, Leadership
+from ..models.clocks import LIVE_STATUSES
 from ..services.privacy import PetitionerView, attachments_for, petitioner_view_for
 from .timeline import TimelineEntry, timeline
 from .windows import case_available_transitions, undelivered_decision
@@ -175,26 +177,26 @@ def _matter_row(case: Case, model_field: models.Field) -> MatterRow:
 
 # --- Clocks -------------------------------------------------------------------------------
 
-SOON_WORKING_DAYS = 3  # UI.md: amber when due within 3 working days
-
-
 def _clocks(*, case: Case, now: datetime) -> list[ClockRow]:
     """Every clock of the case, live ones first; live ones say how their due day was reached."""
     deadlines = Deadline.objects.filter(case=case).order_by("closed_at", "due_at", "pk")
     calendar = office_calendar()
     today = timezone.localtime(now, OFFICE_TZ).date()
+    # "Due soon" is the case list's rule (cases/filters.py), so both pages colour alike.
+    cutoff = due_soon_cutoff(now=now, calendar=calendar)
     rows = []
     for deadline in deadlines:
-        live = deadline.status in (ClockStatus.OPEN, ClockStatus.PAUSED)
-        tone, word, remaining = _clock_state(deadline, now=now, today=today, calendar=calendar)
+        live = deadline.status in LIVE_STATUSES
+        tone, word, remaining = _clock_state(deadline, now=now, today=today, calendar=calendar,
+                                             cutoff=cutoff)
         rows.append(ClockRow(deadline=deadline, name=choice_label(ClockKind, deadline.kind), tone=tone,
                              word=word, remaining=remaining, live=live,
                              explain=deadline_explain(deadline) if live else []))
     return rows
 
 
-def _clock_state(deadline: Deadline, *, now: datetime, today: date,
-                 calendar) -> tuple[str, str, str]:
+def _clock_state(deadline: Deadline, *, now: datetime, today: date, calendar,
+                 cutoff: datetime) -> tuple[str, str, str]:
     """Colour, word and days left or over of one clock (UI.md's status colours)."""
     if deadline.status == ClockStatus.MET:
         if deadline.closed_at and deadline.closed_at <= deadline.due_at:
@@ -212,7 +214,7 @@ def _clock_state(deadline: Deadline, *, now: datetime, today: date,
                                                 late) % {"count": late}
     left = calendar.working_days_between(today, deadline.due_on)
     remaining = _("%(days)s left") % {"days": days_text(left, Unit.WORKING)}
-    if left <= SOON_WORKING_DAYS:
+    if deadline.due_at <= cutoff:
         return "warning", _("Due soon"), remaining
     return "light", _("Running"), remaining
 

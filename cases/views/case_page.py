@@ -21,7 +21,7 @@ from ..services.privacy import PetitionerView, case_identity_reveal
 from ..services.records import attachment_open
 
 
-def _case(request: HttpRequest, number: str) -> Case:
+def case_or_404(request: HttpRequest, number: str) -> Case:
     """The case the user may see (PermissionDenied → 403), or 404 when no case has the number."""
     try:
         return case_get(user=request.user, number=number)
@@ -43,14 +43,14 @@ def _render_page(request: HttpRequest, case: Case, *,
 @login_required
 @require_GET
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return _render_page(request, _case(request, number))
+    return _render_page(request, case_or_404(request, number))
 
 
 @login_required
 @require_POST
 def identity_reveal(request: HttpRequest, number: str) -> HttpResponse:
     """Show the petitioners unmasked for this answer only; the service logs who and why."""
-    case = _case(request, number)
+    case = case_or_404(request, number)
     reason = request.POST.get("reason", "")
     htmx = request.headers.get("HX-Request") == "true"
     try:
@@ -77,7 +77,7 @@ def identity_reveal(request: HttpRequest, number: str) -> HttpResponse:
 def attachment_download(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """Stream one of the case's files the user may open; accusation material never reaches
     the accused (R22 Art.30), who get 404 as if it were not there."""
-    case = _case(request, number)
+    case = case_or_404(request, number)
     try:
         attachment = attachment_open(case=case, actor=request.user, pk=pk)
     except Attachment.DoesNotExist:

@@ -12,17 +12,18 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from ..choices import ClockKind
 from ..deadlines.clocks import OFFICE_TZ
 from ..models import Case, Deadline, Notice, NoticeKind
 from ..selectors.wording import display_formats
 from ..services.notices import notice_addressee, notice_may_show_query_code, notice_print
-from .case_page import _case
+from .case_page import case_or_404
 
 
 @login_required
 @require_GET
 def notice(request: HttpRequest, number: str, kind: str) -> HttpResponse:
-    case = _case(request, number)
+    case = case_or_404(request, number)
     if kind not in NoticeKind.values:
         raise Http404(_("There is no such notice."))
     try:
@@ -56,4 +57,4 @@ def _issuer(case: Case, row: Notice) -> str:
 
 def _acceptance_due(case: Case) -> Deadline | None:
     """The acceptance-notice clock the routing slip carries to the lead unit (R22 Art.23)."""
-    return Deadline.objects.filter(case=case, kind="acceptance_notice").order_by("-pk").first()
+    return Deadline.objects.filter(case=case, kind=ClockKind.ACCEPTANCE_NOTICE).order_by("-pk").first()

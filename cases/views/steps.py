@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods
 
 from ..forms import steps as forms
 from ..models import Case
-from ..selectors.case_page import case_get
 from ..selectors.steps import step_available, step_label
 from ..selectors.windows import undelivered_decision
 from ..services import transitions as services
@@ -33,6 +32,7 @@ from ..services.decisions import decision_deliver
 from ..services.errors import CaseChangedByOther, CaseError
 from ..services.extensions import extension_request
 from ..services.leadership import case_assign_leader
+from .case_page import case_or_404
 
 
 def _deliver(*, case: Case, actor, **arguments):
@@ -127,7 +127,7 @@ def step(request: HttpRequest, number: str, name: str) -> HttpResponse:
     spec = STEPS.get(name)
     if spec is None:
         raise Http404(_("There is no such step."))
-    case = _case(request, number)
+    case = case_or_404(request, number)
     form = spec.form(request.POST or None, case=case)
     try:
         if request.method == "POST" and form.data.get("seen_status") != case.status:
@@ -146,13 +146,6 @@ def step(request: HttpRequest, number: str, name: str) -> HttpResponse:
     except CaseError as error:
         return _conflict(request, case, str(error))
     return _form_page(request, case, name, spec, form)
-
-
-def _case(request: HttpRequest, number: str) -> Case:
-    try:
-        return case_get(user=request.user, number=number)
-    except Case.DoesNotExist:
-        raise Http404(_("No case has the number %(number)s.") % {"number": number}) from None
 
 
 def _params(case: Case, form: forms.StepForm) -> dict:
