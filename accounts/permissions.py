@@ -56,12 +56,16 @@ class Action(StrEnum):
     CASE_REVIEW = "case.review"
     CASE_LEAD = "case.lead"
     CASE_NOTE = "case.note"
+    CASE_VIEW_IDENTITY = "case.view_identity"
     CASE_REVEAL_IDENTITY = "case.reveal_identity"
     CASE_SUPERVISE = "case.supervise"
     CASE_ASSIGN_LEADER = "case.assign_leader"
     CASE_ATTACH = "case.attach"
     CASE_HEARING = "case.hearing"
     CASE_DELIVER = "case.deliver"
+    CASE_COMMIT = "case.commit"
+    CASE_INSTRUCT = "case.instruct"
+    CASE_ANSWER_INSTRUCTION = "case.answer_instruction"
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,27 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     Action.CASE_REVIEW: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
     Action.CASE_LEAD: (IsOwner(Role.LEADER, "leader"),),
     Action.CASE_NOTE: _RECORD_KEEPERS,
-    Action.CASE_REVEAL_IDENTITY: (InUnit(Role.UNIT_HEAD, _OFFICE), InUnit(Role.SUPERVISOR, _OFFICE)),
+    # Who sees the petitioners unmasked as they open the case: those who meet, call or
+    # write to them: the petition office that registered it (its clerks, heads and
+    # supervisors, who record and deliver the review decisions), the lead unit that
+    # answers, the leader in charge. Each view is audited (PERSONAL_DATA_VIEWED).
+    Action.CASE_VIEW_IDENTITY: (
+        InUnit(Role.CLERK, _OFFICE),
+        InUnit(Role.UNIT_HEAD, _OFFICE),
+        InUnit(Role.SUPERVISOR, _OFFICE),
+        InUnit(Role.HANDLER, _LEAD),
+        InUnit(Role.UNIT_HEAD, _LEAD),
+        IsOwner(Role.LEADER, "leader"),
+    ),
+    # Everyone else who sees the case sees them masked; these may reveal them, giving a
+    # reason that the audit trail keeps (need to know, PIPL Art.6; cases/DECISIONS.md).
+    Action.CASE_REVEAL_IDENTITY: (
+        InUnit(Role.LEADER, _PLACE),
+        InUnit(Role.SUPERVISOR, _LEAD),
+        InUnit(Role.SUPERVISOR, _PLACE),
+        _CO_HANDLER,
+        _CO_HEAD,
+    ),
     Action.CASE_SUPERVISE: (InUnit(Role.SUPERVISOR, _LEAD), InUnit(Role.SUPERVISOR, _OFFICE)),
     # The petition office puts a leader in charge (包案, R22 Art.18).
     Action.CASE_ASSIGN_LEADER: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
@@ -150,6 +174,11 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         InUnit(Role.UNIT_HEAD, _OFFICE),
         InUnit(Role.SUPERVISOR, _OFFICE),
     ),
+    # Commitments to the petitioner are made and kept by the lead unit that handles.
+    Action.CASE_COMMIT: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
+    # The leader in charge instructs (批示) and the lead unit answers.
+    Action.CASE_INSTRUCT: (IsOwner(Role.LEADER, "leader"),),
+    Action.CASE_ANSWER_INSTRUCTION: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
 }
 
 # Actions a recused staff member may not take on the case (回避, R22 Art.28).
@@ -158,11 +187,13 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_REQUEST_EXTENSION, Action.CASE_APPROVE_EXTENSION, Action.CASE_REVIEW,
     Action.CASE_LEAD, Action.CASE_REVEAL_IDENTITY, Action.CASE_SUPERVISE,
     Action.CASE_ASSIGN_LEADER, Action.CASE_ATTACH, Action.CASE_HEARING, Action.CASE_DELIVER,
+    Action.CASE_VIEW_IDENTITY, Action.CASE_COMMIT, Action.CASE_INSTRUCT,
+    Action.CASE_ANSWER_INSTRUCTION,
 })
 
 # Actions refused to anyone holding a role in the unit complained about or below it
 # (R22 Art.30: the accuser's identity is not revealed to the accused).
-DENIED_TO_ACCUSED = frozenset({Action.CASE_REVEAL_IDENTITY})
+DENIED_TO_ACCUSED = frozenset({Action.CASE_VIEW_IDENTITY, Action.CASE_REVEAL_IDENTITY})
 
 
 def can(user: Any, action: Action, obj: Any = None) -> bool:

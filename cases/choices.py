@@ -171,6 +171,10 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment added")
     ATTACHMENT_VIEWED = "attachment_viewed", _("Attachment opened")
     NOTICE_PRINTED = "notice_printed", _("Notice printed")
+    COMMITMENT_MADE = "commitment_made", _("Commitment made")
+    COMMITMENT_KEPT = "commitment_kept", _("Commitment kept")
+    INSTRUCTION_GIVEN = "instruction_given", _("Leader's instruction given")
+    INSTRUCTION_ANSWERED = "instruction_answered", _("Leader's instruction answered")
 
 
 # What each step of the state machine is called on a button and in a refusal.

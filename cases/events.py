@@ -18,9 +18,11 @@ from .models import (
     Attachment,
     Case,
     CaseEvent,
+    Commitment,
     Deadline,
     Decision,
     Extension,
+    Instruction,
     Leadership,
     Notice,
     Recusal,
@@ -144,6 +146,35 @@ def extension_decided(*, case: Case, actor: Any, at: datetime, row: Extension) -
     return _event(case, EventKind.EXTENSION_DECIDED, actor, at, {
         "extension": row.pk, "deadline": row.deadline_id, "approved": row.status == "approved",
         "days": row.days, "note": row.decision_note,
+    })
+
+
+# --- Commitments and leaders' instructions ------------------------------------------------
+
+def commitment_made(*, case: Case, actor: Any, at: datetime, row: Commitment) -> CaseEvent:
+    return _event(case, EventKind.COMMITMENT_MADE, actor, at, {
+        "commitment": row.pk, "text": row.text, "due_on": _day(row.due_on),
+    })
+
+
+def commitment_kept(*, case: Case, actor: Any, at: datetime, row: Commitment) -> CaseEvent:
+    return _event(case, EventKind.COMMITMENT_KEPT, actor, at, {
+        "commitment": row.pk, "note": row.kept_note, "due_on": _day(row.due_on),
+        "on_time": at <= row.due_at,
+    })
+
+
+def instruction_given(*, case: Case, actor: Any, at: datetime, row: Instruction) -> CaseEvent:
+    return _event(case, EventKind.INSTRUCTION_GIVEN, actor, at, {
+        "instruction": row.pk, "text": row.text, "due_on": _day(row.due_on),
+    })
+
+
+def instruction_answered(*, case: Case, actor: Any, at: datetime,
+                         row: Instruction) -> CaseEvent:
+    return _event(case, EventKind.INSTRUCTION_ANSWERED, actor, at, {
+        "instruction": row.pk, "answer": row.answer, "due_on": _day(row.due_on),
+        "on_time": at <= row.due_at,
     })
 
 

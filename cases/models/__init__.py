@@ -4,13 +4,15 @@ from .calendar import AnnouncedYear, CalendarDay
 from .case import Case, CaseNumberSequence, CasePetitioner, CaseQuerySet
 from .clocks import Deadline, DeadlineRule
 from .events import CaseEvent
-from .handling import Attachment, Decision, Extension, Leadership, Recusal
+from .handling import Attachment, Decision, Extension, IntakeUpload, Leadership, Recusal
 from .notices import Notice, NoticeKind, NoticeSequence
 from .people import Petitioner
 from .reference import Category
+from .undertakings import Commitment, Instruction
 
 __all__ = [
     "AnnouncedYear", "Attachment", "CalendarDay", "Case", "CaseEvent", "CaseNumberSequence",
-    "CasePetitioner", "CaseQuerySet", "Category", "Deadline", "DeadlineRule", "Decision",
-    "Extension", "Leadership", "Notice", "NoticeKind", "NoticeSequence", "Petitioner", "Recusal",
+    "CasePetitioner", "CaseQuerySet", "Category", "Commitment", "Deadline", "DeadlineRule",
+    "Decision", "Extension", "Instruction", "IntakeUpload", "Leadership", "Notice", "NoticeKind",
+    "NoticeSequence", "Petitioner", "Recusal",
 ]

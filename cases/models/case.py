@@ -95,6 +95,23 @@ class Case(ConcurrentTransitionMixin, models.Model):
                             default=list, blank=True, verbose_name=_("causes"))
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices,
                                default=Urgency.NORMAL)
+    # The officer who received the petitioner (接谈人); for a letter, whoever opened it.
+    receiving_officer = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", verbose_name=_("receiving officer"))
+    # The marks offices report on (DOMAIN.md §3, §6); each is a filter of the case list.
+    # Defaults live in the database too, so bulk loads (COPY) that predate a mark stay valid.
+    is_first_petition = models.BooleanField(_("first petition (初信初访)"), default=False,
+                                            db_default=False)
+    is_level_skipping = models.BooleanField(_("level-skipping (越级)"), default=False,
+                                            db_default=False)
+    is_litigation_related = models.BooleanField(_("litigation-related (涉法涉诉)"),
+                                                default=False, db_default=False)
+    has_threat = models.BooleanField(_("threat made (扬言)"), default=False, db_default=False)
+    threat_words = models.TextField(_("the words of the threat"), blank=True, default="",
+                                    db_default="")
+    is_secret = models.BooleanField(_("involves secrets (涉密)"), default=False,
+                                    db_default=False)
+    is_public = models.BooleanField(_("may be made public"), default=False, db_default=False)
     repeat_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="repeats", verbose_name=_("repeat of"))
     # What is new when the matter repeats one already final (R22 Art.36); without it,
@@ -140,6 +157,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(headcount__gte=1), name="case_headcount_positive"),
+            # A threat is recorded with its words, so those assessing the risk read them.
+            models.CheckConstraint(condition=Q(has_threat=False) | ~Q(threat_words=""),
+                                   name="case_threat_has_words"),
         ]
 
     def __str__(self) -> str:

@@ -200,3 +200,30 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class IntakeUpload(models.Model):
+    """A file dropped on an intake form before the case exists, kept under the form's token.
+
+    Every submit stores the files that passed the type and size check, so a form sent
+    back for another field's error keeps them; registering moves them onto the case as
+    ``Attachment`` rows (``case_register_once``). Rows left by an abandoned form are
+    removed after a day (``intake_uploads_purge``).
+    """
+
+    token = models.UUIDField(_("intake form token"), db_index=True)
+    file = models.FileField(_("file"), upload_to=attachment_path,
+                            validators=[FileExtensionValidator(ATTACHMENT_TYPES)])
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    is_accusation_material = models.BooleanField(_("accusation material"), default=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("file awaiting registration")
+        verbose_name_plural = _("files awaiting registration")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -4,7 +4,9 @@ A notice gets its number the first time it is printed, drawn per issuing county,
 kind and year from a sequence row (the upsert that numbers cases, ``sequence_next``),
 and keeps it: printing again shows the same number. A written decision's notice
 belongs to that decision, so a later decision of the same kind gets a new one.
-Every print, the first and each reprint, is an event on the case.
+Every print, the first and each reprint, is an event on the case. Looking at a
+notice (``notice_preview``) writes nothing: a browser's prefetch or a reload never
+numbers a notice or logs a print.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .. import events
 from ..choices import CaseStatus, DecisionKind
 from ..deadlines.clocks import OFFICE_TZ
 from ..models import Case, Decision, Notice, NoticeKind, NoticeSequence
-from .privacy import mask_name
+from .privacy import identity_masked_for, mask_name
 from .registration import sequence_next
 
 # The kind's word in the document number (清信访告〔2026〕12号): part of the number, not prose.
@@ -57,6 +59,20 @@ def notice_print(*, case: Case, actor: User, kind: str, at: datetime | None = No
     events.record(events.notice_printed(case=case, actor=actor, at=at, notice=notice,
                                         first=first))
     return notice
+
+
+def notice_preview(*, case: Case, user: User, kind: str,
+                   at: datetime | None = None) -> Notice:
+    """The notice as it prints: the numbered one when it was printed before, else an unsaved
+    one without a number (the page says it is numbered when printed). Writes nothing."""
+    if not can(user, Action.CASE_VIEW, case):
+        raise PermissionDenied(_("You may not see this case."))
+    decision = _printable_or_refuse(case=case, kind=kind)
+    notice = Notice.objects.filter(case=case, kind=kind, decision=decision).first()
+    if notice is not None:
+        return notice
+    return Notice(case=case, kind=kind, decision=decision, number="", issued_by=user,
+                  issued_at=at or timezone.now())
 
 
 def notices_printable(*, user: User, case: Case) -> list[tuple[str, str]]:
@@ -122,14 +138,13 @@ def _issue(*, case: Case, kind: str, decision: Decision | None, actor: User,
 
 
 def notice_addressee(*, user: User, case: Case) -> str:
-    """The main petitioner's name as the notice names them; masked for the unit complained
-    about and anyone recused (R22 Art.30, 46), as on the case page."""
+    """The main petitioner's name as the notice names them; masked for whoever sees it
+    masked on the case page (``identity_masked_for``: R22 Art.30, 46; cases/DECISIONS.md)."""
     party = case.parties.select_related("petitioner").filter(is_main=True).first()
     if party is None:
         return ""
     name = party.petitioner.name
-    hidden = holds_role_within(user, case.complained_unit) or is_recused(user, case)
-    return mask_name(name) if hidden else name
+    return mask_name(name) if identity_masked_for(user=user, case=case) else name
 
 
 def notice_may_show_query_code(*, user: User, case: Case) -> bool:

@@ -35,8 +35,16 @@ class PetitionerView:
 
 
 def _must_hide(*, user: User, case: Case) -> bool:
-    """Hide who petitioned from the unit complained about and from anyone recused."""
+    """Hide who petitioned, and accusation material, from the unit complained about and
+    from anyone recused (R22 Art.28, 30)."""
     return holds_role_within(user, case.complained_unit) or is_recused(user, case)
+
+
+def identity_masked_for(*, user: User, case: Case) -> bool:
+    """Whether ``user`` sees the petitioners masked on opening the case: everyone but those
+    who deal with them (``CASE_VIEW_IDENTITY``: the registering office, the lead unit, the
+    leader in charge); the permission module also refuses it to the accused and the recused."""
+    return not can(user, Action.CASE_VIEW_IDENTITY, case)
 
 
 def _check_view(*, user: User, case: Case) -> None:
@@ -45,13 +53,14 @@ def _check_view(*, user: User, case: Case) -> None:
 
 
 def petitioner_view_for(*, user: User, case: Case) -> list[PetitionerView]:
-    """List the case's petitioners, masked for the unit complained about (R22 Art.30, 46).
+    """List the case's petitioners, masked unless the user deals with them
+    (:func:`identity_masked_for`); never unmasked for the unit complained about (R22 Art.30, 46).
 
     Showing someone's ID number, phone and address unmasked is a view of protected
     personal data, so it writes one audit row naming the viewer (issue 3; LESSONS).
     """
     _check_view(user=user, case=case)
-    masked = _must_hide(user=user, case=case)
+    masked = identity_masked_for(user=user, case=case)
     views = _views(case=case, masked=masked)
     if views and not masked:
         events.record(events.personal_data_viewed(case=case, actor=user, at=timezone.now(),
@@ -92,8 +101,9 @@ def mask_phone(phone: str) -> str:
 @transaction.atomic
 def case_identity_reveal(*, actor: User, case: Case, reason: str,
                          at: datetime | None = None) -> list[PetitionerView]:
-    """Show the petitioners unmasked to an office head or supervisor, logging why; never to a
-    member of the unit complained about (R22 Art.30), even the petition bureau itself."""
+    """Show the petitioners unmasked to one who sees them masked but may reveal them (office
+    head, supervisor, leader of the place, co-handling unit), logging why; never to a member
+    of the unit complained about (R22 Art.30), even the petition bureau itself."""
     at = at or timezone.now()
     if not can(actor, Action.CASE_REVEAL_IDENTITY, case):
         raise PermissionDenied(_("You may not reveal who petitioned on case %(number)s.")

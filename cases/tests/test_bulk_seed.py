@@ -281,6 +281,18 @@ def test_a_repeat_of_a_final_matter_is_refused_at_once(seeded):
         repeat_of__status=S.FINAL).exists()
 
 
+def test_the_marks_follow_the_registration_rules(seeded, clerk):
+    # DECISIONS.md row F: a repeat is never a first petition; a threat has its words
+    cases = Case.objects.all()
+    assert not cases.filter(is_first_petition=True, repeat_of__isnull=False).exists()
+    assert cases.filter(is_first_petition=True).exists()
+    threats = cases.filter(has_threat=True)
+    assert threats.exists() and not threats.filter(threat_words="").exists()
+    assert not cases.filter(has_threat=False).exclude(threat_words="").exists()
+    assert not cases.filter(is_public=True).exclude(channel="online").exists()
+    assert set(cases.values_list("receiving_officer", flat=True)) == {clerk.pk}
+
+
 def test_texts_fit_the_channel(seeded):
     openers = {"visit": "来访人称", "letter": "信访人来信", "phone": "信访人来电", "online": "信访人反映"}
     for channel, summary, postal in Case.objects.values_list("channel", "summary",

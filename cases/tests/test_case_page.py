@@ -81,6 +81,17 @@ def accused(clerk):
 
 
 @pytest.fixture
+def overseen(county):
+    """A case of 城关镇 without a leader in charge: the county leader over the township sees
+    it as a leader of the place, the petitioner masked."""
+    case = CaseFactory(status=CaseStatus.SIGNED, lead_unit=demo_unit(TOWNSHIP),
+                       place_unit=demo_unit(TOWNSHIP))
+    person = PetitionerFactory(name="张三丰", phone="13812345678", address="城关镇东关社区8号")
+    CasePetitionerFactory(case=case, petitioner=person)
+    return case
+
+
+@pytest.fixture
 def other_handler(county):
     """A handler of 河口镇, which has nothing to do with the 城关镇 cases."""
     user = UserFactory(username="hekou_handler", name="刘办理")
@@ -108,7 +119,8 @@ def test_each_role_sees_the_page_with_only_its_own_steps(client, demo_users, rou
                     "四定四包", "Timeline", "Steps you may take now"):
         assert section in html
     assert "征地补偿款未按期发放" in html and "某村干部" in html  # the matter's fields
-    assert "张三丰" in html and "13812345678" in html  # not complained about: unmasked
+    # the office, the lead unit and the leader in charge deal with the person: unmasked
+    assert "张三丰" in html and "13812345678" in html and 'id="pd-reveal"' not in html
     assert "来信扫描件.pdf" in html
     assert steps_offered(response) == steps
 
@@ -220,31 +232,34 @@ def reveal_url(case) -> str:
     return reverse("cases:reveal", args=[case.number])
 
 
-def test_the_supervisor_reveals_with_a_reason(client, supervisor, accused):
-    # given the supervisor, who may reveal, is offered the form
-    signed_in(client, supervisor, "en")
-    assert 'id="pd-reveal"' in client.get(page_url(accused)).content.decode()
+def test_a_leader_of_the_place_reveals_with_a_reason(client, leader, overseen):
+    # given a county leader not in charge of the case sees the petitioner masked, and is
+    # offered the form
+    signed_in(client, leader, "en")
+    html = client.get(page_url(overseen)).content.decode()
+    assert "张**" in html and "张三丰" not in html
+    assert 'id="pd-reveal"' in html
     # when they reveal, saying why
-    response = client.post(reveal_url(accused), {"reason": "需联系信访人核实情况"})
+    response = client.post(reveal_url(overseen), {"reason": "需联系信访人核实情况"})
     # then the page shows the petitioner, and the trail names them and their reason
     assert response.status_code == 200
     html = response.content.decode()
     assert "张三丰" in html and "Shown unmasked for this view only." in html
-    event = CaseEvent.objects.get(case=accused, kind=EventKind.IDENTITY_REVEALED)
-    assert (event.actor, event.details["reason"]) == (supervisor, "需联系信访人核实情况")
+    event = CaseEvent.objects.get(case=overseen, kind=EventKind.IDENTITY_REVEALED)
+    assert (event.actor, event.details["reason"]) == (leader, "需联系信访人核实情况")
 
 
-def test_the_reveal_answers_htmx_with_the_section(client, supervisor, accused):
-    signed_in(client, supervisor, "en")
-    response = client.post(reveal_url(accused), {"reason": "核实身份"}, HTTP_HX_REQUEST="true")
+def test_the_reveal_answers_htmx_with_the_section(client, leader, overseen):
+    signed_in(client, leader, "en")
+    response = client.post(reveal_url(overseen), {"reason": "核实身份"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert 'id="pd-petitioners"' in html and "张三丰" in html and 'id="pd-reveal"' not in html
 
 
-def test_a_reveal_without_a_reason_asks_again_and_keeps_the_page(client, supervisor, accused):
-    signed_in(client, supervisor, "en")
-    response = client.post(reveal_url(accused), {"reason": "   "})
+def test_a_reveal_without_a_reason_asks_again_and_keeps_the_page(client, leader, overseen):
+    signed_in(client, leader, "en")
+    response = client.post(reveal_url(overseen), {"reason": "   "})
     html = response.content.decode()
     assert response.status_code == 200
     # the message in the summary at the top (a link to the field) and at the field
@@ -255,9 +270,9 @@ def test_a_reveal_without_a_reason_asks_again_and_keeps_the_page(client, supervi
     assert not CaseEvent.objects.filter(kind=EventKind.IDENTITY_REVEALED).exists()
 
 
-def test_a_reveal_without_a_reason_over_htmx_swaps_only_the_form(client, supervisor, accused):
-    signed_in(client, supervisor, "en")
-    response = client.post(reveal_url(accused), {"reason": ""}, HTTP_HX_REQUEST="true")
+def test_a_reveal_without_a_reason_over_htmx_swaps_only_the_form(client, leader, overseen):
+    signed_in(client, leader, "en")
+    response = client.post(reveal_url(overseen), {"reason": ""}, HTTP_HX_REQUEST="true")
     assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#pd-reveal", "outerHTML")
     html = response.content.decode()
     assert "is-invalid" in html and "张三丰" not in html
@@ -273,11 +288,11 @@ def test_the_accused_may_not_reveal(client, handler, accused):
     assert not CaseEvent.objects.filter(kind=EventKind.IDENTITY_REVEALED).exists()
 
 
-def test_the_reveal_is_post_only_and_needs_the_csrf_token(supervisor, accused):
+def test_the_reveal_is_post_only_and_needs_the_csrf_token(leader, accused):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    client.force_login(supervisor)
+    client.force_login(leader)
     assert client.get(reveal_url(accused)).status_code == 405
     assert client.post(reveal_url(accused), {"reason": "核实"}).status_code == 403
     assert not CaseEvent.objects.filter(kind=EventKind.IDENTITY_REVEALED).exists()

@@ -90,7 +90,7 @@ def test_the_acceptance_notice_shows_its_number_the_case_number_and_the_query_co
     # given an accepted case
     case = accepted(handler)
     # when the handler prints the notice of acceptance
-    response = signed_in(client, handler).get(notice_url(case, "acceptance"))
+    response = signed_in(client, handler).post(notice_url(case, "acceptance"), follow=True)
     # then it is numbered 清信访告〔year〕1号 and says what the petitioner needs
     assert response.status_code == 200
     html = response.content.decode()
@@ -98,12 +98,12 @@ def test_the_acceptance_notice_shows_its_number_the_case_number_and_the_query_co
     assert notice.seq == 1 and notice.number == f"清信访告〔{notice.year}〕1号"
     assert notice.number in html and case.number in html and case.query_code in html
     assert "张三丰" in html and "城关镇" in html  # the addressee and the issuing unit
-    assert "<nav" not in html and "window.print()" in html
+    assert "<nav" not in html and "data-print-now" in html  # the dialogue opens
 
 
 def test_the_reply_notice_states_every_part_of_the_current_decision(client, handler):
     case, reply = replied(handler)
-    response = signed_in(client, handler, "en").get(notice_url(case, "reply"))
+    response = signed_in(client, handler, "en").post(notice_url(case, "reply"), follow=True)
     assert response.status_code == 200
     html = response.content.decode()
     notice = Notice.objects.get(case=case, kind="reply")
@@ -115,7 +115,7 @@ def test_the_reply_notice_states_every_part_of_the_current_decision(client, hand
 
 def test_the_review_and_rereview_notices_name_their_deciding_body(client, handler, supervisor):
     case, decided = reviewed(handler, supervisor)
-    response = signed_in(client, supervisor).get(notice_url(case, "review"))
+    response = signed_in(client, supervisor).post(notice_url(case, "review"), follow=True)
     assert response.status_code == 200
     assert "清河县" in response.content.decode()
     decision_deliver(decision=decided, actor=supervisor, delivered_on=date(2026, 9, 22),
@@ -124,7 +124,7 @@ def test_the_review_and_rereview_notices_name_their_deciding_body(client, handle
     case_decide_rereview(case=case, actor=supervisor, at=at("2026-10-20"),
                          decision=replace(REPLY, review_outcome=ReviewOutcome.UPHELD,
                                           body_name="某市信访局"))
-    response = client.get(notice_url(case, "rereview"))
+    response = client.post(notice_url(case, "rereview"), follow=True)
     html = response.content.decode()
     assert response.status_code == 200
     assert "某市信访局" in html and Notice.objects.get(case=case, kind="rereview").number in html
@@ -134,7 +134,7 @@ def test_the_non_acceptance_notice_gives_the_reason_and_the_channel(client, cler
     case = CaseFactory()
     case_refuse(case=case, actor=clerk, reason="属民事纠纷，应通过诉讼解决",
                 channel=DiversionChannel.COURT)
-    response = signed_in(client, clerk, "en").get(notice_url(case, "non_acceptance"))
+    response = signed_in(client, clerk, "en").post(notice_url(case, "non_acceptance"), follow=True)
     html = response.content.decode()
     assert response.status_code == 200
     assert "属民事纠纷，应通过诉讼解决" in html and "People&#x27;s court" in html
@@ -145,7 +145,7 @@ def test_the_routing_slip_names_the_units_the_leader_and_the_acceptance_deadline
         client, clerk):
     case = CaseFactory()
     case_route(case=case, actor=clerk, lead_unit=demo_unit(TOWNSHIP))
-    response = signed_in(client, clerk, "en").get(notice_url(case, "routing_slip"))
+    response = signed_in(client, clerk, "en").post(notice_url(case, "routing_slip"), follow=True)
     html = response.content.decode()
     assert response.status_code == 200
     assert "城关镇" in html and "Acceptance notice due" in html
@@ -159,9 +159,9 @@ def test_a_reprint_shows_the_same_number_and_the_next_case_takes_the_next(client
     first, second = accepted(handler), accepted(handler)
     signed_in(client, handler)
     # when the first is printed twice and the second once
-    client.get(notice_url(first, "acceptance"))
-    again = client.get(notice_url(first, "acceptance")).content.decode()
-    client.get(notice_url(second, "acceptance"))
+    client.post(notice_url(first, "acceptance"), follow=True)
+    again = client.post(notice_url(first, "acceptance"), follow=True).content.decode()
+    client.post(notice_url(second, "acceptance"), follow=True)
     # then the first keeps its number and the second takes the next one
     one = Notice.objects.get(case=first)
     two = Notice.objects.get(case=second)
@@ -179,11 +179,29 @@ def test_numbers_run_per_kind_and_per_year(handler):
     assert next_year.number == "清信访告〔2027〕1号"
 
 
+def test_looking_at_a_notice_numbers_nothing_and_logs_nothing(client, handler):
+    # given an accepted case whose notice was never printed
+    case = accepted(handler)
+    # when the handler opens the notice (a GET: a link, a reload, a browser's prefetch)
+    response = signed_in(client, handler, "en").get(notice_url(case, "acceptance"))
+    # then it shows as a draft without a number, and nothing was written
+    html = response.content.decode()
+    assert response.status_code == 200 and "(numbered when printed)" in html
+    assert "pd-notice-draft" in html and "data-print-now" not in html
+    assert not Notice.objects.filter(case=case).exists() and printed(case) == []
+    # when the handler presses Print, then it is numbered and the print recorded
+    response = client.post(notice_url(case, "acceptance"))
+    assert response.status_code == 302 and response["Location"].endswith("?printed=1")
+    number = Notice.objects.get(case=case).number
+    assert number in client.get(notice_url(case, "acceptance")).content.decode()
+    assert len(printed(case)) == 1
+
+
 def test_each_print_writes_a_notice_printed_event(client, handler):
     case = accepted(handler)
     signed_in(client, handler)
-    client.get(notice_url(case, "acceptance"))
-    client.get(notice_url(case, "acceptance"))
+    client.post(notice_url(case, "acceptance"), follow=True)
+    client.post(notice_url(case, "acceptance"), follow=True)
     events = printed(case)
     number = Notice.objects.get(case=case).number
     assert [(e.actor, e.details["number"], e.details["first"]) for e in events] == [
@@ -195,9 +213,10 @@ def test_each_print_writes_a_notice_printed_event(client, handler):
 @pytest.mark.parametrize("kind", ["acceptance", "non_acceptance", "reply", "review", "rereview"])
 def test_a_notice_the_state_does_not_allow_is_refused_with_a_message(client, handler, kind):
     case = signed()  # signed for, not yet accepted: only the routing slip may be printed
-    response = signed_in(client, handler, "en").get(notice_url(case, kind))
-    assert response.status_code == 409
-    assert "can be printed" in response.content.decode()
+    signed_in(client, handler, "en")
+    for response in (client.get(notice_url(case, kind)), client.post(notice_url(case, kind))):
+        assert response.status_code == 409
+        assert "can be printed" in response.content.decode()
     assert not Notice.objects.filter(case=case).exists() and printed(case) == []
 
 
@@ -208,7 +227,9 @@ def test_an_unknown_kind_is_not_found(client, handler):
 
 def test_a_user_of_another_unit_gets_403_and_no_number(client, handler, other_handler):
     case = accepted(handler)
-    response = signed_in(client, other_handler).get(notice_url(case, "acceptance"))
+    signed_in(client, other_handler)
+    assert client.get(notice_url(case, "acceptance")).status_code == 403
+    response = client.post(notice_url(case, "acceptance"))
     assert response.status_code == 403
     assert not Notice.objects.exists() and printed(case) == []
 
@@ -216,7 +237,7 @@ def test_a_user_of_another_unit_gets_403_and_no_number(client, handler, other_ha
 # --- Print layout and the case page --------------------------------------------------------
 
 def test_the_notice_links_the_a4_print_css_with_the_fangsong_stack(client, handler):
-    html = signed_in(client, handler).get(notice_url(accepted(handler), "acceptance")) \
+    html = signed_in(client, handler).post(notice_url(accepted(handler), "acceptance"), follow=True) \
         .content.decode()
     assert "css/notice.css" in html
     with open(finders.find("css/notice.css"), encoding="utf-8") as css_file:

@@ -1,37 +1,49 @@
 """Printable notices (/cases/<number>/notices/<kind>/): print-ready HTML after GB/T 9704-2012.
 
-The first print gives the notice its number, which every later print shows again;
-each print is an event on the case (the service). A notice the case's state does not
-allow yet is refused with a page that says why (409), never a 500.
+GET shows the notice and writes nothing; a notice never printed shows no number yet.
+The Print button POSTs: the service numbers the notice on its first print (the number
+stays for every later print) and records the print as an event, and the answer
+redirects to the numbered notice, which opens the browser's print dialogue. A notice
+the case's state does not allow yet is refused with a page that says why (409).
 """
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from ..choices import ClockKind
 from ..deadlines.clocks import OFFICE_TZ
 from ..models import Case, Deadline, Notice, NoticeKind
 from ..selectors.wording import display_formats
-from ..services.notices import notice_addressee, notice_may_show_query_code, notice_print
+from ..services.notices import (
+    notice_addressee,
+    notice_may_show_query_code,
+    notice_preview,
+    notice_print,
+)
 from .case_page import case_or_404
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def notice(request: HttpRequest, number: str, kind: str) -> HttpResponse:
     case = case_or_404(request, number)
     if kind not in NoticeKind.values:
         raise Http404(_("There is no such notice."))
     try:
-        row = notice_print(case=case, actor=request.user, kind=kind)
+        if request.method == "POST":
+            notice_print(case=case, actor=request.user, kind=kind)
+            return redirect(f"{reverse('cases:notice', args=[case.number, kind])}?printed=1")
+        row = notice_preview(case=case, user=request.user, kind=kind)
     except ValidationError as refusal:
         return render(request, "cases/notices/refused.html",
                       {"case": case, "message": refusal.messages[0]}, status=409)
-    return render(request, f"cases/notices/{kind}.html", _context(request, case, row))
+    context = {**_context(request, case, row), "print_now": request.GET.get("printed") == "1"}
+    return render(request, f"cases/notices/{kind}.html", context)
 
 
 def _context(request: HttpRequest, case: Case, row: Notice) -> dict:

@@ -27,7 +27,7 @@ from cases.services.registration import (
 from .handling import Handling
 from .rows import NULL, RowId, escape
 from .states import BY_AGE
-from .texts import COMPLAINED_ROLES, OPENERS
+from .texts import COMPLAINED_ROLES, OPENERS, THREATS
 from .timeline import Timeline, Walk
 from .times import WINDOW_DAYS, WORK_MINUTES, WORK_START, OfficeTimes
 from .world import Place, World
@@ -261,7 +261,20 @@ class Generator:
             f"\t{ts(updated_t)}\t{complained_unit}\t{NULL if lead is None else lead}"
             f"\t{NULL if walk.leader is None else walk.leader}\t{place_id}\t{world.clerk_id}"
             f"\t{world.office_id}\t{world.leaves[leaf][0]}\t\t{case.no_notice_reason}"
+            f"\t{self._marks(case, group, refusal[0])}"
         )
+
+    def _marks(self, case: Case, group: bool, refused_to: str) -> str:
+        """The receiving officer and the marks offices report on (DECISIONS.md row F)."""
+        r = self.rng.random
+        first = case.repeat_of is None and r() < 0.85
+        skipping = r() < 0.04
+        litigation = refused_to == "court" or r() < 0.05
+        threat = self.rng.choice(THREATS) if r() < (0.05 if group else 0.005) else ""
+        public = case.channel == "online" and r() < 0.3
+        flag = {True: "t", False: "f"}
+        return (f"{self.world.clerk_id}\t{flag[first]}\t{flag[skipping]}\t{flag[litigation]}"
+                f"\t{flag[bool(threat)]}\t{threat}\tf\t{flag[public]}")
 
 
 def _opened(summary: str, channel: str) -> str:

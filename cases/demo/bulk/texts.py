@@ -25,6 +25,9 @@ RETURN_REASONS = (
     "经核实，该事项属于县直部门职能，本乡镇无权处理。",
     "信访人所反映问题发生地不在本辖区，请核实属地后重新交办。",
 )
+# What a petitioner said that the clerk records as a threat (扬言), word for word.
+THREATS = ("如果再不解决，我们就去市里上访。", "扬言要到北京反映问题。",
+           "称问题不解决就在镇政府门口拉横幅。")
 COMPLAINED_ROLES = ("村党支部书记", "村委会主任", "村会计", "镇政府工作人员", "网格员")
 # FakeSource opens a summary with who reported it; make that fit the channel.
 OPENERS = {"visit": "来访人称，", "letter": "信访人来信反映，", "phone": "信访人来电反映，",

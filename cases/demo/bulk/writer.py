@@ -27,7 +27,9 @@ _COPY = {
              "complained_person, cause_tags, urgency, status, spot_answer, refusal_reason, "
              "diversion_channel, return_reason, closed_at, updated_at, complained_unit_id, "
              "lead_unit_id, leader_id, place_unit_id, registered_by_id, registered_unit_id, "
-             "category_id, new_facts, no_notice_reason) FROM STDIN",
+             "category_id, new_facts, no_notice_reason, receiving_officer_id, "
+             "is_first_petition, is_level_skipping, is_litigation_related, has_threat, "
+             "threat_words, is_secret, is_public) FROM STDIN",
     "parties": "COPY cases_casepetitioner (case_id, petitioner_id, is_main, is_representative)"
                " FROM STDIN",
     "deadlines": "COPY cases_deadline (case_id, kind, status, starts_on, length, unit, "
