@@ -11,16 +11,23 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ..choices import DecisionKind, DeliveryMethod, DiversionChannel, Outcome, ReviewOutcome
-from ..models import Case, Decision, Extension, Leadership
+from ..models import Attachment, Case, Commitment, Decision, Extension, Instruction, Leadership
+from ..models.handling import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
 from ..selectors.steps import (
     deciding_unit_choices,
+    extensions_to_decide,
     leader_choices,
+    open_commitments,
+    open_instructions,
     responsible_choices,
     route_unit_choices,
 )
+from ..selectors.wording import day_text
 from ..services.decisions import DecisionInput
+from ..services.undertakings import instruction_due_proposed
 from . import mark_invalid
 
 
@@ -41,13 +48,14 @@ class StepForm(forms.Form):
     # A service ValidationError code → the field it is about.
     error_fields: dict[str, str] = {}
 
-    def __init__(self, *args, case: Case, **kwargs) -> None:
-        self.case = case
+    def __init__(self, *args, case: Case, user=None, **kwargs) -> None:
+        self.case, self.user = case, user
         super().__init__(*args, **kwargs)
         self.fields["seen_status"].initial = case.status
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple,
+                                   forms.CheckboxInput)):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
                 widget.attrs.setdefault("class", "form-select")
@@ -57,6 +65,10 @@ class StepForm(forms.Form):
     def arguments(self) -> dict:
         """The service's keyword arguments, from what was typed."""
         return {name: value for name, value in self.cleaned_data.items() if name != "seen_status"}
+
+    def message_params(self) -> dict:
+        """More values the success message names, beyond the fields as typed."""
+        return {}
 
     def add_service_error(self, error: ValidationError) -> None:
         """Show a service's refusal at its field when the code names one, else in the summary."""
@@ -198,3 +210,173 @@ class LeaderForm(StepForm):
         super().__init__(*args, case=case, **kwargs)
         self.fields["leader"].queryset = leader_choices(case=case)
         self.fields["responsible"].queryset = responsible_choices(case=case)
+
+
+def _day(label, required_message) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}),
+                           error_messages={"required": required_message,
+                                           "invalid": _("Enter a real day, e.g. 2026-10-08.")})
+
+
+class OneOfForm(StepForm):
+    """An action on one row of the case, chosen from those still open.
+
+    The choices offered are the open rows (``offered``); any row of the case is taken in,
+    so one kept, answered or decided by someone else meanwhile reaches the service, whose
+    refusal says so, and what was typed stays on the form.
+    """
+
+    choice_field = ""
+
+    def offered(self):
+        raise NotImplementedError
+
+    def describe(self, row) -> str:
+        raise NotImplementedError
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields[self.choice_field]
+        field.queryset = field.queryset.model.objects.filter(case=self.case)
+        offered = list(self.offered())
+        field.widget.choices = [(row.pk, self.describe(row)) for row in offered]
+        if len(offered) == 1:
+            field.initial = offered[0].pk
+
+
+def _due_text(row) -> str:
+    return _("due %(day)s") % {"day": day_text(row.due_on)}
+
+
+class NoteForm(StepForm):
+    text = forms.CharField(label=_("Progress note"), widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text=_("What was done, found or agreed; it goes on the case's "
+                                       "timeline and cannot be edited afterwards."),
+                           error_messages={"required": _("A note cannot be empty.")})
+    error_fields = {"required": "text"}
+
+
+class AttachForm(StepForm):
+    upload = forms.FileField(
+        label=_label(Attachment, "file"),
+        error_messages={"required": _("Choose the file to attach."),
+                        "empty": _("The file is empty."),
+                        "invalid": _("No file was received; choose it again.")})
+    is_accusation_material = forms.BooleanField(
+        label=_label(Attachment, "is_accusation_material"), required=False,
+        help_text=_("Accusation material is never shown to the unit complained about."))
+    error_fields = {"file_type": "upload", "file_empty": "upload", "file_size": "upload",
+                    "file_content": "upload"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["upload"].help_text = _("Accepted: %(types)s; at most %(limit)d MB.") % {
+            "types": ", ".join(ATTACHMENT_TYPES), "limit": MAX_ATTACHMENT_BYTES // 2**20}
+        self.fields["upload"].widget.attrs["accept"] = ",".join(f".{t}" for t in ATTACHMENT_TYPES)
+
+    def message_params(self) -> dict:
+        return {"name": self.cleaned_data["upload"].name}
+
+
+class CommitForm(StepForm):
+    text = forms.CharField(label=_label(Commitment, "text"),
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=_("What the unit promised the petitioner, in the words "
+                                       "told to them."),
+                           error_messages={"required": _("Write down what was promised.")})
+    due_on = _day(_("Kept by"), _("Give the day by which it will be kept."))
+    error_fields = {"required": "text", "due_on": "due_on"}
+
+
+class KeepForm(OneOfForm):
+    commitment = forms.ModelChoiceField(
+        label=_("Commitment"), queryset=Commitment.objects.none(), widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the commitment that was kept."),
+                        "invalid_choice": _("Choose one of this case's commitments.")})
+    note = forms.CharField(label=_label(Commitment, "kept_note"),
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           error_messages={"required": _("Say how the commitment was kept.")})
+    choice_field = "commitment"
+    error_fields = {"required": "note", "kept": "commitment"}
+
+    def offered(self):
+        return open_commitments(case=self.case)
+
+    def describe(self, row) -> str:
+        return f"{row.text} ({_due_text(row)})"
+
+    def message_params(self) -> dict:
+        return {"due_on": day_text(self.cleaned_data["commitment"].due_on)}
+
+
+class InstructForm(StepForm):
+    text = forms.CharField(label=_label(Instruction, "text"),
+                           widget=forms.Textarea(attrs={"rows": 5}),
+                           error_messages={"required": _("Write the instruction.")})
+    due_on = _day(_("Answer by"), _("Give the day by which the unit answers."))
+    error_fields = {"required": "text", "due_on": "due_on"}
+
+    def __init__(self, *args, case: Case, **kwargs) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        proposed = instruction_due_proposed()
+        self.fields["due_on"].initial = proposed
+        self.fields["due_on"].help_text = _(
+            "Proposed: 5 working days from today (%(day)s); choose another day if the matter "
+            "needs it.") % {"day": day_text(proposed)}
+
+
+class AnswerInstructionForm(OneOfForm):
+    instruction = forms.ModelChoiceField(
+        label=_("Instruction"), queryset=Instruction.objects.none(), widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the instruction you answer."),
+                        "invalid_choice": _("Choose one of this case's instructions.")})
+    answer = forms.CharField(label=_label(Instruction, "answer"),
+                             widget=forms.Textarea(attrs={"rows": 5}),
+                             help_text=_("What the unit did or will do on the instruction; the "
+                                         "leader reads it on the case page."),
+                             error_messages={"required": _("Write the answer to the "
+                                                           "instruction.")})
+    choice_field = "instruction"
+    error_fields = {"required": "answer", "answered": "instruction"}
+
+    def offered(self):
+        return open_instructions(case=self.case)
+
+    def describe(self, row) -> str:
+        return f"{row.given_by.display_name}: {row.text} ({_due_text(row)})"
+
+
+class DecideExtensionForm(OneOfForm):
+    APPROVE, REFUSE = "approve", "refuse"
+
+    extension = forms.ModelChoiceField(
+        label=_("Extension request"), queryset=Extension.objects.none(),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the request you decide."),
+                        "invalid_choice": _("Choose one of this case's extension requests.")})
+    decision = forms.ChoiceField(
+        label=_("Decision"), widget=forms.RadioSelect,
+        choices=[(APPROVE, _("Approve: the reply's due day moves")),
+                 (REFUSE, _("Refuse: the reply stays due on its day"))],
+        error_messages={"required": _("Choose to approve or to refuse.")})
+    note = forms.CharField(label=_label(Extension, "decision_note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    choice_field = "extension"
+    error_fields = {"decided": "extension", "period_over": "decision",
+                    "not_handling": "decision"}
+
+    def offered(self):
+        return extensions_to_decide(case=self.case, user=self.user)
+
+    def describe(self, row) -> str:
+        return ngettext("%(days)d more day asked by %(name)s: %(reason)s",
+                        "%(days)d more days asked by %(name)s: %(reason)s", row.days) % {
+            "days": row.days, "name": row.requested_by.display_name, "reason": row.reason}
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"extension": data["extension"], "approve": data["decision"] == self.APPROVE,
+                "note": data["note"]}
+
+    def message_params(self) -> dict:
+        return {"days": self.cleaned_data["extension"].days}

@@ -7,7 +7,7 @@ however long it is. Masking and hidden files come from ``cases/services/privacy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -27,12 +28,14 @@ from ..choices import (
     ClockKind,
     ClockStatus,
 )
-from ..deadlines.calendar import Unit, days_text
+from ..deadlines.calendar import Unit, WorkCalendar, days_text
 from ..deadlines.clocks import OFFICE_TZ, deadline_explain, office_calendar
 from ..filters import due_soon_cutoff
-from ..models import Attachment, Case, Deadline, Decision, Leadership
+from ..models import Attachment, Case, Commitment, Deadline, Decision, Instruction, Leadership
 from ..models.clocks import LIVE_STATUSES
+from ..models.undertakings import OwnClock
 from ..services.privacy import PetitionerView, attachments_for, petitioner_view_for
+from .lists import NextDeadline, deadline_standing
 from .timeline import TimelineEntry, timeline
 from .windows import case_available_transitions, undelivered_decision
 from .wording import choice_label, duty_label
@@ -95,6 +98,26 @@ class DutyRow:
 
 
 @dataclass(frozen=True)
+class OwnDue(NextDeadline):
+    """An open commitment's or instruction's due day, as the due badge shows it."""
+
+    label: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Undertaking:
+    """A commitment or a leader's instruction, as the pages show it."""
+
+    row: Commitment | Instruction
+    due: OwnDue | None  # while open: the day, its colour and the days left or over
+    on_time: bool | None  # once kept or answered: whether by the end of its day
+
+
+@dataclass(frozen=True)
 class CasePage:
     case: Case
     matter: list[MatterRow]
@@ -109,6 +132,8 @@ class CasePage:
     duties: list[DutyRow]
     steps: list[tuple[str, str]]
     timeline: list[TimelineEntry]
+    commitments: list[Undertaking] = field(default_factory=list)
+    instructions: list[Undertaking] = field(default_factory=list)
 
 
 def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | None = None,
@@ -122,7 +147,8 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
     people = petitioners if petitioners is not None else petitioner_view_for(user=user, case=case)
     masked = any(person.masked for person in people)
     files = list(attachments_for(user=user, case=case))
-    clocks = _clocks(case=case, now=now)
+    today = Today.at(now)
+    clocks = _clocks(case=case, today=today)
     live = [clock for clock in clocks if clock.live and clock.tone != "secondary"]
     leadership = (Leadership.objects.filter(case=case, is_current=True)
                   .select_related("leader", "responsible").first())
@@ -134,6 +160,10 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
         steps=[(name, str(STEP_LABELS.get(name, name)))
                for name in case_available_transitions(user=user, case=case, at=now)],
         timeline=timeline(case, shown_files={f.pk for f in files}, masked=masked),
+        commitments=[undertaking(row, today=today) for row in Commitment.objects.filter(
+            case=case).select_related("made_by", "done_by").order_by("made_at", "pk")],
+        instructions=[undertaking(row, today=today) for row in Instruction.objects.filter(
+            case=case).select_related("given_by", "done_by").order_by("given_at", "pk")],
     )
 
 
@@ -177,18 +207,30 @@ def _matter_row(case: Case, model_field: models.Field) -> MatterRow:
 
 # --- Clocks -------------------------------------------------------------------------------
 
-def _clocks(*, case: Case, now: datetime) -> list[ClockRow]:
+@dataclass(frozen=True)
+class Today:
+    """The instants every due day on a page is measured against, read once per page."""
+
+    now: datetime
+    day: date
+    cutoff: datetime  # the end of "due soon" (cases/filters.py), so all pages colour alike
+    calendar: WorkCalendar
+
+    @classmethod
+    def at(cls, now: datetime, calendar: WorkCalendar | None = None) -> Today:
+        calendar = calendar or office_calendar()
+        return cls(now=now, day=timezone.localtime(now, OFFICE_TZ).date(),
+                   cutoff=due_soon_cutoff(now=now, calendar=calendar), calendar=calendar)
+
+
+def _clocks(*, case: Case, today: Today) -> list[ClockRow]:
     """Every clock of the case, live ones first; live ones say how their due day was reached."""
     deadlines = Deadline.objects.filter(case=case).order_by("closed_at", "due_at", "pk")
-    calendar = office_calendar()
-    today = timezone.localtime(now, OFFICE_TZ).date()
-    # "Due soon" is the case list's rule (cases/filters.py), so both pages colour alike.
-    cutoff = due_soon_cutoff(now=now, calendar=calendar)
     rows = []
     for deadline in deadlines:
         live = deadline.status in LIVE_STATUSES
-        tone, word, remaining = _clock_state(deadline, now=now, today=today, calendar=calendar,
-                                             cutoff=cutoff)
+        tone, word, remaining = _clock_state(deadline, now=today.now, today=today.day,
+                                             calendar=today.calendar, cutoff=today.cutoff)
         rows.append(ClockRow(deadline=deadline, name=choice_label(ClockKind, deadline.kind), tone=tone,
                              word=word, remaining=remaining, live=live,
                              explain=deadline_explain(deadline) if live else []))
@@ -217,6 +259,35 @@ def _clock_state(deadline: Deadline, *, now: datetime, today: date, calendar,
     if deadline.due_at <= cutoff:
         return "warning", _("Due soon"), remaining
     return "light", _("Running"), remaining
+
+
+# --- Commitments and instructions ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class _AsClock:
+    """An own clock read as a running statutory clock, so one rule colours both."""
+
+    kind: str
+    due_on: date
+    due_at: datetime
+    status: str = ClockStatus.OPEN
+
+
+def own_clock_due(row: OwnClock, *, today: Today) -> OwnDue:
+    """Colour and count an open commitment or instruction exactly as a duty clock
+    (``lists.deadline_standing``: overdue red, due within 3 working days amber)."""
+    label = capfirst(type(row)._meta.verbose_name)
+    standing = deadline_standing(_AsClock(kind=type(row)._meta.model_name, due_on=row.due_on,
+                                          due_at=row.due_at),
+                                 today.now, today.day, today.cutoff, today.calendar)
+    return OwnDue(**asdict(standing), label=label)
+
+
+def undertaking(row: Commitment | Instruction, *, today: Today) -> Undertaking:
+    """A commitment or instruction with its due standing while open, its timeliness once done."""
+    if row.is_open:
+        return Undertaking(row=row, due=own_clock_due(row, today=today), on_time=None)
+    return Undertaking(row=row, due=None, on_time=row.done_at <= row.due_at)
 
 
 # --- Decisions and the leader -------------------------------------------------------------

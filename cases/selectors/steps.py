@@ -2,8 +2,9 @@
 the forms offer (units to route to, deciding bodies above, leaders of the county).
 
 The transitions come from ``case_available_transitions`` (the state machine plus the
-service rules); three actions that are not transitions (delivery, extension, leader)
-are offered by the permission module and the case's state. The services stay the guard.
+service rules); the actions that are not transitions (delivery, extension, leader, notes,
+files, commitments, instructions, deciding an extension) are offered by the permission
+module, the case's state and the rows they act on. The services stay the guard.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from accounts.choices import Role, UnitKind
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can
 
-from ..choices import STEP_LABELS, CaseStatus, DecisionKind
-from ..models import Case, Decision
+from ..choices import STEP_LABELS, CaseStatus, DecisionKind, ExtensionStatus
+from ..models import Case, Commitment, Decision, Extension, Instruction
+from ..services.undertakings import COMMITMENT_STATES
 from .windows import case_available_transitions, undelivered_decision
 
 # What the actions that are not transitions are called on a button and a page.
@@ -27,6 +29,22 @@ ACTION_LABELS = {
     "deliver": _("Record the delivery"),
     "extension": _("Ask for an extension"),
     "assign_leader": _("Assign a responsible leader"),
+    "note": _("Add a progress note"),
+    "attach": _("Attach a file"),
+    "commit": _("Record a commitment"),
+    "keep": _("Record a commitment as kept"),
+    "instruct": _("Write an instruction"),
+    "answer_instruction": _("Answer the leader's instruction"),
+    "decide_extension": _("Decide the extension request"),
+}
+
+# Actions on one row of the case, and the permission each needs. A form sent after someone
+# else kept, answered or decided the row is still taken in, so the service's "already
+# kept / answered / decided" comes back on the form with what was typed, not as a 403.
+ROW_ACTIONS = {
+    "keep": Action.CASE_COMMIT,
+    "answer_instruction": Action.CASE_ANSWER_INSTRUCTION,
+    "decide_extension": Action.CASE_APPROVE_EXTENSION,
 }
 
 # States in which no leader is put in charge any more: the matter is over.
@@ -50,7 +68,49 @@ def case_actions_available(*, user: User, case: Case) -> list[str]:
         names.append("extension")
     if case.status not in _FINISHED and can(user, Action.CASE_ASSIGN_LEADER, case):
         names.append("assign_leader")
+    if can(user, Action.CASE_NOTE, case):
+        names.append("note")
+    if can(user, Action.CASE_ATTACH, case):
+        names.append("attach")
+    return names + _undertaking_actions(user=user, case=case)
+
+
+def _undertaking_actions(*, user: User, case: Case) -> list[str]:
+    """Commitments, instructions and extensions to decide: each offered while there is one."""
+    names = []
+    if can(user, Action.CASE_COMMIT, case):
+        if case.status in COMMITMENT_STATES:
+            names.append("commit")
+        if open_commitments(case=case).exists():
+            names.append("keep")
+    if case.status not in Case.CLOSED_STATES and can(user, Action.CASE_INSTRUCT, case):
+        names.append("instruct")
+    if (can(user, Action.CASE_ANSWER_INSTRUCTION, case)
+            and open_instructions(case=case).exists()):
+        names.append("answer_instruction")
+    if (can(user, Action.CASE_APPROVE_EXTENSION, case)
+            and extensions_to_decide(case=case, user=user).exists()):
+        names.append("decide_extension")
     return names
+
+
+def open_commitments(*, case: Case) -> QuerySet[Commitment]:
+    """The case's commitments not yet kept, the earliest due first."""
+    return Commitment.objects.filter(case=case, done_at__isnull=True).order_by("due_at", "pk")
+
+
+def open_instructions(*, case: Case) -> QuerySet[Instruction]:
+    """The case's instructions not yet answered, the earliest due first."""
+    return (Instruction.objects.filter(case=case, done_at__isnull=True)
+            .select_related("given_by").order_by("due_at", "pk"))
+
+
+def extensions_to_decide(*, case: Case, user: User) -> QuerySet[Extension]:
+    """The case's pending extension requests ``user`` did not ask for (another head decides
+    one's own request, R22 Art.34)."""
+    return (Extension.objects.filter(case=case, status=ExtensionStatus.PENDING)
+            .exclude(requested_by=user).select_related("requested_by")
+            .order_by("requested_at", "pk"))
 
 
 def case_action_links(*, user: User, case: Case) -> list[tuple[str, str]]:
@@ -58,8 +118,12 @@ def case_action_links(*, user: User, case: Case) -> list[tuple[str, str]]:
     return [(name, step_label(name)) for name in case_actions_available(user=user, case=case)]
 
 
-def step_available(*, user: User, case: Case, name: str, at: datetime | None = None) -> bool:
-    """Whether ``user`` may take the step or action ``name`` on ``case`` now."""
+def step_available(*, user: User, case: Case, name: str, at: datetime | None = None,
+                   sent: bool = False) -> bool:
+    """Whether ``user`` may take the step or action ``name`` on ``case`` now; a form ``sent``
+    for an action on one row needs only the permission (see ``ROW_ACTIONS``)."""
+    if sent and name in ROW_ACTIONS:
+        return can(user, ROW_ACTIONS[name], case)
     if name in ACTION_LABELS:
         return name in case_actions_available(user=user, case=case)
     return name in case_available_transitions(user=user, case=case, at=at)

@@ -229,6 +229,36 @@ def _say_notice(event: CaseEvent, names: _Names) -> str:
         "kind": choice_label(NoticeKind, d.get("kind", "")), "number": d.get("number", "")}
 
 
+def _say_commitment_made(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("Promised the petitioner, to be kept by %(due)s: %(text)s") % {
+        "due": day_text(d.get("due_on")), "text": d.get("text", "")}
+
+
+def _say_commitment_kept(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    if d.get("on_time"):
+        text = _("Kept in time (due %(due)s): %(note)s")
+    else:
+        text = _("Kept after its day (due %(due)s): %(note)s")
+    return text % {"due": day_text(d.get("due_on")), "note": d.get("note", "")}
+
+
+def _say_instruction_given(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("Instructed, to be answered by %(due)s: %(text)s") % {
+        "due": day_text(d.get("due_on")), "text": d.get("text", "")}
+
+
+def _say_instruction_answered(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    if d.get("on_time"):
+        text = _("Answered in time (due %(due)s): %(answer)s")
+    else:
+        text = _("Answered after its day (due %(due)s): %(answer)s")
+    return text % {"due": day_text(d.get("due_on")), "answer": d.get("answer", "")}
+
+
 _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
     EventKind.REGISTERED: _say_registered,
     EventKind.TRANSITION: _say_transition,
@@ -251,4 +281,8 @@ _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
     EventKind.ATTACHMENT: _say_attachment,
     EventKind.ATTACHMENT_VIEWED: _say_attachment,
     EventKind.NOTICE_PRINTED: _say_notice,
+    EventKind.COMMITMENT_MADE: _say_commitment_made,
+    EventKind.COMMITMENT_KEPT: _say_commitment_kept,
+    EventKind.INSTRUCTION_GIVEN: _say_instruction_given,
+    EventKind.INSTRUCTION_ANSWERED: _say_instruction_answered,
 }

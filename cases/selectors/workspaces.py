@@ -4,10 +4,13 @@ Both start from ``Case.objects.visible_to(user)`` (the permission module's scope
 and narrow it in SQL: the inbox to cases led by a unit where the user is a handler
 or the unit head, "my cases" to cases the user leads. Each costs a fixed number of
 queries whatever the number of rows: the rows (leader and lead unit joined, the
-overdue flag and the next due instant annotated), their live clocks in one more,
-and for "my cases" the current leaderships and the pending extensions in one each.
-Clocks are coloured by ``lists.deadline_standing``, so a row reads the same here as on
-the case list.
+overdue flag and the next due instant annotated), their live clocks in one more;
+the inbox's open commitments and instructions and, for a unit head, the extension
+requests to decide in one each; for "my cases" the current leaderships, the pending
+extensions and the instructions in one each (what the leader may do on each row is
+annotated on the rows from the permission module's scope). Clocks, commitments and
+instructions are coloured by ``lists.deadline_standing``, so a row reads the same here
+as on the case list and the case page.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -27,10 +30,8 @@ from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can, held_roles, scope
 
 from ..choices import CaseStatus, ClockKind, ExtensionStatus
-from ..deadlines.clocks import OFFICE_TZ, office_calendar
-from ..filters import due_soon_cutoff
-from ..models import Case, Deadline, Extension, Leadership
-from .case_page import DutyRow, leadership_duties
+from ..models import Case, Commitment, Deadline, Extension, Instruction, Leadership
+from .case_page import DutyRow, Today, Undertaking, leadership_duties, undertaking
 from .lists import NextDeadline, deadline_standing
 
 # Enough for any unit's open work; beyond it the page says so and points to the case list.
@@ -88,6 +89,14 @@ class UnitInbox:
     units: list[OrgUnit]  # where the user handles; the inbox also holds the units below them
     sections: list[InboxSection]
     truncated: bool
+    # Open commitments and unanswered instructions on the unit's cases, earliest due first
+    # (so overdue first); each ``row`` has its ``case`` joined.
+    owed: list[Undertaking] = field(default_factory=list)
+    extensions: list[Extension] = field(default_factory=list)  # pending, the user may decide
+
+    @property
+    def owed_overdue_count(self) -> int:
+        return sum(1 for item in self.owed if item.due.tone == "overdue")
 
     @property
     def unit_names(self) -> str:
@@ -110,11 +119,39 @@ def unit_inbox(*, user: User, now: datetime | None = None) -> UnitInbox:
                 .select_related("leader", "lead_unit"))
     cases, truncated = _rows(queryset, now=now)
     preferred = {state: group.clock for group in INBOX_GROUPS for state in group.states}
-    _attach_clocks(cases, now=now, preferred=preferred)
+    today = Today.at(now)
+    _attach_clocks(cases, today=today, preferred=preferred)
     sections = [InboxSection(group, [case for case in cases if case.status in group.states])
                 for group in INBOX_GROUPS]
+    led = Case.objects.filter(lead_unit__in=units)
     return UnitInbox(units=[unit for unit in units if unit.path in roots], sections=sections,
-                     truncated=truncated)
+                     truncated=truncated, owed=_owed(user, led, today=today),
+                     extensions=_extensions_to_decide(user, led))
+
+
+def _owed(user: User, led: QuerySet, *, today: Today) -> list[Undertaking]:
+    """Open commitments and unanswered instructions on the unit's cases that ``user`` may
+    keep or answer (the permission module's scope, less recusals), earliest due first."""
+    found: list[Undertaking] = []
+    for model, action in ((Commitment, Action.CASE_COMMIT),
+                          (Instruction, Action.CASE_ANSWER_INSTRUCTION)):
+        cases = scope(user, action, led).exclude(recusals__user=user)
+        rows = (model.objects.filter(done_at__isnull=True, case__in=cases)
+                .select_related("case").order_by("due_at", "pk")[:ROW_LIMIT])
+        found += [undertaking(row, today=today) for row in rows]
+    return sorted(found, key=lambda item: (item.row.due_at, item.row.case.number))
+
+
+def _extensions_to_decide(user: User, cases: QuerySet) -> list[Extension]:
+    """Pending extension requests on ``cases`` that ``user`` may decide, in one query (or
+    none): the set form of ``can(user, CASE_APPROVE_EXTENSION, case)``, less recusals and
+    the user's own requests (another head decides those, R22 Art.34)."""
+    if not can(user, Action.CASE_APPROVE_EXTENSION):
+        return []
+    decidable = scope(user, Action.CASE_APPROVE_EXTENSION, cases).exclude(recusals__user=user)
+    return list(Extension.objects.filter(status=ExtensionStatus.PENDING, case__in=decidable)
+                .exclude(requested_by=user).select_related("case", "requested_by")
+                .order_by("requested_at", "pk")[:ROW_LIMIT])
 
 
 def _handling_roots(user: User) -> set[str]:
@@ -127,10 +164,16 @@ def _handling_roots(user: User) -> set[str]:
 
 @dataclass
 class LedCase:
-    case: Case  # with ``next_deadline`` and ``is_overdue``
+    case: Case  # with ``next_deadline``, ``is_overdue``, ``may_instruct`` and ``may_decide``
     leadership: Leadership | None
     duties: list[DutyRow] = field(default_factory=list)
-    extensions: list[Extension] = field(default_factory=list)  # pending, the user may decide
+    # Pending extension requests; each with ``may_decide`` (the user may decide it here).
+    extensions: list[Extension] = field(default_factory=list)
+    instructions: list[Undertaking] = field(default_factory=list)  # unanswered first
+
+    @property
+    def unanswered_count(self) -> int:
+        return sum(1 for item in self.instructions if item.row.is_open)
 
     @property
     def duties_done(self) -> int:
@@ -151,36 +194,46 @@ def leader_cases(*, user: User, now: datetime | None = None) -> LeaderCases:
     """List the open cases ``user`` leads (包案), overdue first, with the 四定四包 items."""
     now = now or timezone.now()
     queryset = (Case.objects.visible_to(user).filter(leader=user)
-                .exclude(status__in=Case.CLOSED_STATES).select_related("lead_unit"))
+                .exclude(status__in=Case.CLOSED_STATES).select_related("lead_unit")
+                .annotate(may_instruct=_may(user, Action.CASE_INSTRUCT),
+                          may_decide=_may(user, Action.CASE_APPROVE_EXTENSION)))
     cases, truncated = _rows(queryset, now=now)
-    _attach_clocks(cases, now=now, preferred={})
+    today = Today.at(now)
+    _attach_clocks(cases, today=today, preferred={})
     ids = [case.pk for case in cases]
     leaderships = {lead.case_id: lead for lead in Leadership.objects.filter(
         case_id__in=ids, is_current=True).select_related("responsible")}
-    extensions = _decidable_extensions(user, ids)
+    extensions = _by_case(Extension.objects.filter(status=ExtensionStatus.PENDING, case_id__in=ids)
+                          .select_related("requested_by").order_by("requested_at", "pk"))
+    instructions = _by_case(Instruction.objects.filter(case_id__in=ids)
+                            .select_related("done_by")
+                            .order_by(F("done_at").desc(nulls_first=True), "due_at", "pk"))
     rows = []
     for case in cases:
         lead = leaderships.get(case.pk)
+        pending = extensions.get(case.pk, [])
+        for extension in pending:  # another head decides one's own request (R22 Art.34)
+            extension.may_decide = case.may_decide and extension.requested_by_id != user.pk
         rows.append(LedCase(case=case, leadership=lead, duties=leadership_duties(lead),
-                            extensions=extensions.get(case.pk, [])))
+                            extensions=pending,
+                            instructions=[undertaking(row, today=today)
+                                          for row in instructions.get(case.pk, [])]))
     return LeaderCases(rows=rows, truncated=truncated)
 
 
-def _decidable_extensions(user: User, ids: list[int]) -> dict[int, list[Extension]]:
-    """Pending extensions on these cases that ``user`` may decide, in one query (or none).
+def _may(user: User, action: Action):
+    """Whether ``user`` may take ``action`` on the row, as an annotation: the set form of
+    ``can(user, action, case)`` (the permission module's scope, less recusals, R22 Art.28)."""
+    if not can(user, action):
+        return Value(False)
+    allowed = scope(user, action, Case.objects.filter(pk=OuterRef("pk")))
+    return Exists(allowed.exclude(recusals__user=user))
 
-    The set form of ``can(user, CASE_APPROVE_EXTENSION, case)``: the permission
-    module's scope, less the cases the user is recused from (R22 Art.28).
-    """
-    if not ids or not can(user, Action.CASE_APPROVE_EXTENSION):
-        return {}
-    decidable = scope(user, Action.CASE_APPROVE_EXTENSION, Case.objects.filter(pk__in=ids))
-    pending = (Extension.objects.filter(status=ExtensionStatus.PENDING, case__in=decidable)
-               .exclude(case__recusals__user=user)
-               .select_related("requested_by").order_by("requested_at", "pk"))
-    found: dict[int, list[Extension]] = {}
-    for extension in pending:
-        found.setdefault(extension.case_id, []).append(extension)
+
+def _by_case(rows) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for row in rows:
+        found.setdefault(row.case_id, []).append(row)
     return found
 
 
@@ -203,7 +256,7 @@ def _rows(queryset: QuerySet, *, now: datetime) -> tuple[list[Case], bool]:
     return rows[:ROW_LIMIT], len(rows) > ROW_LIMIT
 
 
-def _attach_clocks(cases: list[Case], *, now: datetime, preferred: dict[str, str | None]) -> None:
+def _attach_clocks(cases: list[Case], *, today: Today, preferred: dict[str, str | None]) -> None:
     """Set ``next_deadline`` on each row, in one query for all their live clocks.
 
     A row shows the clock its state is about (``preferred``, e.g. the objection
@@ -217,18 +270,15 @@ def _attach_clocks(cases: list[Case], *, now: datetime, preferred: dict[str, str
                   .order_by("is_window", "due_at", "pk")
                   .only("case_id", "kind", "status", "is_window", "due_on", "due_at")):
         clocks.setdefault(clock.case_id, []).append(clock)
-    calendar = office_calendar()
-    today = timezone.localtime(now, OFFICE_TZ).date()
-    cutoff = due_soon_cutoff(now=now, calendar=calendar)
     for case in cases:
         live = clocks.get(case.pk, [])
         wanted = preferred.get(case.status)
         chosen = next((c for c in live if c.kind == wanted), live[0] if live else None)
-        case.next_deadline = None if chosen is None else _shown(chosen, now, today, cutoff, calendar)
+        case.next_deadline = None if chosen is None else _shown(chosen, today)
 
 
-def _shown(clock: Deadline, now, today, cutoff, calendar) -> NextDeadline:
-    standing = deadline_standing(clock, now, today, cutoff, calendar)
+def _shown(clock: Deadline, today: Today) -> NextDeadline:
+    standing = deadline_standing(clock, today.now, today.day, today.cutoff, today.calendar)
     if clock.is_window and standing.tone == "overdue":
         return NextDeadline(kind=clock.kind, due_on=clock.due_on, tone="lapsed", days=0)
     return standing

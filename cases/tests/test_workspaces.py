@@ -160,8 +160,9 @@ def test_the_inbox_costs_the_same_queries_for_3_or_30_cases(
         clock(case, "objection", due_in(n % 5 + 1))
     held_roles(handler)
     unit_inbox(user=handler)  # warm the office calendar
-    # then the units, the rows, their clocks and the calendar's version check: four queries
-    with django_assert_num_queries(4):
+    # then the units, the rows, their clocks, the calendar's version check, and the open
+    # commitments and instructions the unit owes: six queries
+    with django_assert_num_queries(6):
         inbox = unit_inbox(user=handler)
     assert len(inbox.sections[0].cases) == count
 
@@ -214,10 +215,10 @@ def test_pending_extensions_show_only_where_the_leader_may_decide(client, leader
         Extension.objects.create(case=case, deadline=clock(case, "reply", due_in(4)), days=15,
                                  reason="需补充调查", requested_by=handler,
                                  requested_at=at("2026-10-01"))
-    # then only the one the permission module lets them decide is listed
+    # then both are listed, and only the one the permission module lets them decide is decidable
     rows = {row.case.number: row for row in leader_cases(user=leader).rows}
-    assert [e.days for e in rows["T-2026-000421"].extensions] == [15]
-    assert rows["T-2026-000422"].extensions == []
+    assert [(e.days, e.may_decide) for e in rows["T-2026-000421"].extensions] == [(15, True)]
+    assert [(e.days, e.may_decide) for e in rows["T-2026-000422"].extensions] == [(15, False)]
     assert can(leader, Action.CASE_APPROVE_EXTENSION, mine)
     assert not can(leader, Action.CASE_APPROVE_EXTENSION, other)
     client.force_login(leader)
@@ -246,7 +247,8 @@ def test_my_cases_costs_the_same_queries_for_3_or_30_cases(
         lead(case, leader, handler)
     held_roles(leader)
     leader_cases(user=leader)  # warm the office calendar
-    # then rows, clocks, the calendar's version check and the leaderships: four queries
-    with django_assert_num_queries(4):
+    # then rows, clocks, the calendar's version check, the leaderships, the pending
+    # extensions and the instructions: six queries
+    with django_assert_num_queries(6):
         led = leader_cases(user=leader)
     assert len(led.rows) == count

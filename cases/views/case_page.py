@@ -33,9 +33,10 @@ def _render_page(request: HttpRequest, case: Case, *,
                  petitioners: list[PetitionerView] | None = None, **extra) -> HttpResponse:
     page = case_page(user=request.user, case=case, petitioners=petitioners)
     day_format, moment_format = display_formats()
+    links = case_action_links(user=request.user, case=case)
     context = {"page": page, "case": case, "day_format": day_format,
-               "moment_format": moment_format,
-               "action_links": case_action_links(user=request.user, case=case),
+               "moment_format": moment_format, "action_links": links,
+               "action_names": {name for name, _label in links},
                "notices": notices_printable(user=request.user, case=case), **extra}
     return render(request, "cases/case_page.html", context)
 

@@ -4,13 +4,16 @@ happened and what comes next.
 
 One view serves every step through ``STEPS`` (name → form, service, button, message). Only
 the steps the user may take now are served (403 otherwise); the service stays the guard.
-A form shown before someone else moved the case on (``seen_status``) is refused as such.
+A form shown before someone else moved the case on (``seen_status``) is refused as such;
+one whose commitment, instruction or extension someone else dealt with meanwhile comes
+back with the service's message and what was typed (``ROW_ACTIONS``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,18 +23,26 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from ..forms import steps as forms
 from ..models import Case
 from ..selectors.steps import step_available, step_label
 from ..selectors.windows import undelivered_decision
+from ..selectors.wording import day_text
 from ..services import transitions as services
 from ..services.decisions import decision_deliver
 from ..services.errors import CaseChangedByOther, CaseError
-from ..services.extensions import extension_request
+from ..services.extensions import extension_decide, extension_request
 from ..services.leadership import case_assign_leader
+from ..services.records import case_attach, case_note_add
+from ..services.undertakings import (
+    commitment_keep,
+    commitment_make,
+    instruction_answer,
+    instruction_give,
+)
 from .case_page import case_or_404
 
 
@@ -39,12 +50,30 @@ def _deliver(*, case: Case, actor, **arguments):
     return decision_deliver(decision=undelivered_decision(case=case), actor=actor, **arguments)
 
 
+def _on_row(service: Callable[..., object]) -> Callable[..., object]:
+    """A service that acts on one row of the case (the form chose it among the case's own)."""
+    return lambda *, case, actor, **arguments: service(actor=actor, **arguments)
+
+
+def _extension_decided(params: dict) -> str:
+    if params["decision"] == forms.DecideExtensionForm.APPROVE:
+        return ngettext("The extension of %(days)d day on case %(number)s is approved; the "
+                        "reply's new due day is shown under Clocks on the case page.",
+                        "The extension of %(days)d days on case %(number)s is approved; the "
+                        "reply's new due day is shown under Clocks on the case page.",
+                        params["days"]) % params
+    return _("The extension on case %(number)s is refused; the reply stays due on its day. "
+             "The unit that asked sees the decision on the case page.") % params
+
+
 @dataclass(frozen=True)
 class Step:
     form: type[forms.StepForm]
     service: Callable[..., object]
     button: Promise  # says what the button does
-    done: Promise  # what happened and what comes next; %(number)s, %(unit)s and the fields
+    # What happened and what comes next; %(number)s, %(unit)s and the fields (or a function
+    # of them when the message depends on the choice made).
+    done: Promise | Callable[[dict], str]
 
 
 STEPS = {
@@ -118,6 +147,30 @@ STEPS = {
     "assign_leader": Step(forms.LeaderForm, case_assign_leader, gettext_lazy("Assign the leader"),
                           gettext_lazy("%(leader)s now leads case %(number)s, with the deadline "
                                        "%(deadline)s.")),
+    "note": Step(forms.NoteForm, case_note_add, gettext_lazy("Add the note"),
+                 gettext_lazy("Your note is on the timeline of case %(number)s.")),
+    "attach": Step(forms.AttachForm, case_attach, gettext_lazy("Attach the file"),
+                   gettext_lazy("%(name)s is attached to case %(number)s and listed under "
+                                "Documents; opening it is recorded.")),
+    "commit": Step(forms.CommitForm, commitment_make, gettext_lazy("Record the commitment"),
+                   gettext_lazy("The commitment on case %(number)s is recorded, due "
+                                "%(due_on)s. It stays in the unit's inbox until you record "
+                                "that it was kept.")),
+    "keep": Step(forms.KeepForm, _on_row(commitment_keep),
+                 gettext_lazy("Record that it was kept"),
+                 gettext_lazy("The commitment due %(due_on)s on case %(number)s is recorded "
+                              "as kept; the case page shows whether it was kept in time.")),
+    "instruct": Step(forms.InstructForm, instruction_give, gettext_lazy("Give the instruction"),
+                     gettext_lazy("Your instruction on case %(number)s is recorded. The unit "
+                                  "handling it answers by %(due_on)s; you see the answer under "
+                                  "“My cases” and on the case page.")),
+    "answer_instruction": Step(forms.AnswerInstructionForm, _on_row(instruction_answer),
+                               gettext_lazy("Send the answer"),
+                               gettext_lazy("Your answer to the leader's instruction on case "
+                                            "%(number)s is recorded; the leader reads it on the "
+                                            "case page.")),
+    "decide_extension": Step(forms.DecideExtensionForm, _on_row(extension_decide),
+                             gettext_lazy("Record the decision"), _extension_decided),
 }
 
 
@@ -128,17 +181,19 @@ def step(request: HttpRequest, number: str, name: str) -> HttpResponse:
     if spec is None:
         raise Http404(_("There is no such step."))
     case = case_or_404(request, number)
-    form = spec.form(request.POST or None, case=case)
+    sent = request.method == "POST"
+    form = spec.form(request.POST if sent else None, request.FILES if sent else None, case=case,
+                     user=request.user, initial=_chosen(request))
     try:
-        if request.method == "POST" and form.data.get("seen_status") != case.status:
+        if sent and form.data.get("seen_status") != case.status:
             raise CaseChangedByOther()
-        if not step_available(user=request.user, case=case, name=name):
+        if not step_available(user=request.user, case=case, name=name, sent=sent):
             return _refused(request, case, _("The step “%(step)s” is not one you may take on "
                                              "case %(number)s now.")
                             % {"step": step_label(name), "number": case.number})
-        if request.method == "POST" and form.is_valid():
+        if sent and form.is_valid():
             spec.service(case=case, actor=request.user, **form.arguments())
-            return _done(request, case, spec.done % _params(case, form))
+            return _done(request, case, _message(spec, _params(case, form)))
     except ValidationError as invalid:
         form.add_service_error(invalid)
     except PermissionDenied as refusal:
@@ -148,10 +203,28 @@ def step(request: HttpRequest, number: str, name: str) -> HttpResponse:
     return _form_page(request, case, name, spec, form)
 
 
+def _chosen(request: HttpRequest) -> dict:
+    """Choices a link preselects (``?commitment=12`` from the row it sits beside)."""
+    if request.method != "GET":
+        return {}
+    return {key: value for key, value in request.GET.items() if key != "seen_status"}
+
+
 def _params(case: Case, form: forms.StepForm) -> dict:
-    values = {key: value.isoformat() if hasattr(value, "isoformat") else str(value)
-              for key, value in form.cleaned_data.items()}
-    return {**values, "number": case.number, "unit": case.lead_unit.name if case.lead_unit else ""}
+    values = {key: _shown(value) for key, value in form.cleaned_data.items()}
+    return {**values, **form.message_params(), "number": case.number,
+            "unit": case.lead_unit.name if case.lead_unit else ""}
+
+
+def _shown(value) -> str:
+    """A typed value as the message names it: a day as the language writes it."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return day_text(value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _message(spec: Step, params: dict) -> str:
+    return spec.done(params) if callable(spec.done) else spec.done % params
 
 
 def _htmx(request: HttpRequest) -> bool:
