@@ -249,9 +249,23 @@ def holds_role_within(user: Any, unit: Any) -> bool:
 
 
 def is_recused(user: Any, obj: Any) -> bool:
-    """Whether the user declared an interest in this object (回避)."""
+    """Whether the user declared an interest in this object (回避).
+
+    Asked once per user and loaded object: a page asks ``can`` a dozen times for one
+    case. ``case_recuse`` drops the answer (:func:`forget_recusals`) when it records one.
+    """
     recusals = getattr(obj, "recusals", None)
-    return recusals is not None and recusals.filter(user=user).exists()
+    if recusals is None:
+        return False
+    answers = obj.__dict__.setdefault("_recused_users", {})
+    if user.pk not in answers:
+        answers[user.pk] = recusals.filter(user=user).exists()
+    return answers[user.pk]
+
+
+def forget_recusals(obj: Any) -> None:
+    """Drop the recusal answers cached on ``obj`` after a recusal is recorded."""
+    obj.__dict__.pop("_recused_users", None)
 
 
 def _allows(grant: Grant, user: Any, held: dict, obj: Any) -> bool:

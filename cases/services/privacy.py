@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.permissions import Action, can, holds_role_within, is_recused
+from accounts.permissions import Action, can, forget_recusals, holds_role_within, is_recused
 
 from .. import events
 from ..models import Attachment, Case, CasePetitioner, Recusal
@@ -130,6 +130,7 @@ def case_recuse(*, case: Case, actor: User, reason: str, at: datetime | None = N
     except IntegrityError:
         raise ValidationError(_("You have already stepped aside from this case."),
                               code="already_recused") from None
+    forget_recusals(case)
     events.record(events.recusal(case=case, actor=actor, at=at, row=recusal))
     return recusal
 
