@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.permissions import Action, can
 from cases.choices import CaseStatus, EventKind
 from cases.models import CaseEvent, Recusal
 from cases.services.privacy import (
@@ -196,3 +197,13 @@ def test_each_unmasked_view_of_personal_data_is_an_audit_row(clerk, handler):
     rows = CaseEvent.objects.filter(case=case, kind=EventKind.PERSONAL_DATA_VIEWED)
     assert [(row.actor, row.details["petitioners"]) for row in rows] == [
         (clerk, [person.pk]), (clerk, [person.pk])]
+
+
+def test_a_recusal_counts_at_once_on_the_case_already_loaded(handler):
+    # given the handler may handle the case, asked on this very object
+    case, _person = accusation(complained_code=None)
+    assert can(handler, Action.CASE_HANDLE, case)
+    # when the handler steps aside
+    case_recuse(case=case, actor=handler, reason="亲属")
+    # then the same loaded case answers no (the cached answer was dropped)
+    assert not can(handler, Action.CASE_HANDLE, case)
