@@ -78,6 +78,18 @@ def _label(field: str):
     return capfirst(Case._meta.get_field(field).verbose_name)
 
 
+# The marks offices report on (cases/DECISIONS.md row F), each a yes/no filter of its field.
+MARKS = ("is_first_petition", "is_level_skipping", "is_litigation_related", "has_threat",
+         "is_secret", "is_public")
+
+
+def _mark(field: str) -> django_filters.BooleanFilter:
+    """Any, yes or no on one mark: ``?has_threat=true``; one condition on the case row."""
+    choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+    return django_filters.BooleanFilter(field_name=field, label=_label(field),
+                                        widget=forms.Select(choices=choices))
+
+
 def _indented(node) -> str:
     """A tree node's name indented by its depth, so a select shows the tree."""
     return "\u3000" * (node.depth - 1) + node.name
@@ -126,7 +138,10 @@ _date_widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class CaseFilter(django_filters.FilterSet):
-    """State, channel, category, unit, place, leader, dates, deadlines, repeat, text; sort."""
+    """State, channel, category, unit, place, leader, dates, deadlines, repeat, marks, text;
+    sort."""
+
+    MARKS = MARKS  # for the template: these fields sit in a row of their own
 
     q = django_filters.CharFilter(
         label=_("Number or text"), method="filter_text", max_length=100,
@@ -156,6 +171,12 @@ class CaseFilter(django_filters.FilterSet):
                                            empty_label=_("Any"), method="filter_deadline")
     repeat = django_filters.ChoiceFilter(label=_("Repeat petition"), choices=REPEAT_CHOICES,
                                          empty_label=_("Any"), method="filter_repeat")
+    is_first_petition = _mark("is_first_petition")
+    is_level_skipping = _mark("is_level_skipping")
+    is_litigation_related = _mark("is_litigation_related")
+    has_threat = _mark("has_threat")
+    is_secret = _mark("is_secret")
+    is_public = _mark("is_public")
     sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORT_CHOICES,
                                        empty_label=None, method="filter_sort")
 

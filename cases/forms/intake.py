@@ -46,6 +46,15 @@ def county_units(offices: list[OrgUnit]):
             .order_by("path"))
 
 
+def office_staff(offices: list[OrgUnit]):
+    """The active users holding a role in one of the offices (or a unit under it)."""
+    within = Q(pk__in=[])
+    for office in offices:
+        within |= Q(role_assignments__unit__path__startswith=office.path)
+    return (User.objects.filter(within, is_active=True).distinct()
+            .order_by("name", "username"))
+
+
 class _Styled:
     """Bootstrap classes on every widget; ``mark_invalid`` flags the fields with errors."""
 
@@ -82,11 +91,14 @@ class PetitionerForm(_Styled, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
                                       "data-intake-id": ""}))
     sex = forms.ChoiceField(label=_label(Petitioner, "sex"), choices=Sex.choices, required=False)
+    ethnicity = forms.CharField(label=_label(Petitioner, "ethnicity"), max_length=20,
+                                required=False)
     phone = forms.CharField(label=_label(Petitioner, "phone"), max_length=20, required=False,
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off",
                                                           "data-intake-phone": ""}))
     address = forms.CharField(label=_label(Petitioner, "address"), max_length=200,
-                              required=False)
+                              required=False,
+                              widget=forms.TextInput(attrs={"data-intake-address": ""}))
     address_unit = forms.ModelChoiceField(label=_label(Petitioner, "address_unit"),
                                           queryset=OrgUnit.objects.none(), required=False,
                                           empty_label=_("Not in this county, or not known"))
@@ -126,7 +138,8 @@ class PetitionerForm(_Styled, forms.Form):
         data = self.cleaned_data
         return PetitionerInput(
             name=data["name"], id_type=data["id_type"], id_number=data["id_number"],
-            phone=data["phone"], sex=data.get("sex") or "", address=data["address"],
+            phone=data["phone"], sex=data.get("sex") or "",
+            ethnicity=data["ethnicity"].strip(), address=data["address"],
             address_unit=data["address_unit"], is_anonymous=data["is_anonymous"],
             is_main=is_main, is_representative=data["is_representative"])
 
@@ -165,6 +178,10 @@ class IntakeForm(_Styled, forms.Form):
     headcount = forms.IntegerField(
         label=_label(Case, "headcount"), min_value=1, required=False,
         help_text=_("Everyone who came or signed; left empty, the number of petitioners entered."))
+    receiving_officer = forms.ModelChoiceField(
+        label=_label(Case, "receiving_officer"), queryset=User.objects.none(), empty_label=None,
+        required=False,  # not sent: the clerk who registers received the petitioner
+        help_text=_("Who received the petitioner; for a letter, who opened it."))
     purpose = forms.ChoiceField(label=_label(Case, "purpose"), choices=Purpose.choices,
                                 initial=Purpose.REMEDY)
     category = forms.ModelChoiceField(
@@ -200,6 +217,29 @@ class IntakeForm(_Styled, forms.Form):
         help_text=_("When the earlier case is final: what is new. Without it the petition is "
                     "registered and not accepted."))
 
+    is_first_petition = forms.BooleanField(
+        label=_label(Case, "is_first_petition"), required=False,
+        help_text=_("The person's first petition on this matter. Ticked for you when no earlier "
+                    "case of the person is found; a repeat cannot carry it."))
+    is_level_skipping = forms.BooleanField(label=_label(Case, "is_level_skipping"),
+                                           required=False)
+    is_litigation_related = forms.BooleanField(label=_label(Case, "is_litigation_related"),
+                                               required=False)
+    has_threat = forms.BooleanField(label=_label(Case, "has_threat"), required=False,
+                                    widget=forms.CheckboxInput(attrs={"data-intake-threat": ""}))
+    threat_words = forms.CharField(
+        label=_label(Case, "threat_words"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed with a threat: what the petitioner said, in their words."))
+    is_secret = forms.BooleanField(label=_label(Case, "is_secret"), required=False)
+    is_public = forms.BooleanField(
+        label=_label(Case, "is_public"), required=False,
+        help_text=_("Only when the petitioner agrees that the matter and its reply may be "
+                    "published."))
+
+    MARKS = ("is_first_petition", "is_level_skipping", "is_litigation_related", "has_threat",
+             "is_secret", "is_public")
+
     def __init__(self, *args, user: User, offices: list[OrgUnit], **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
@@ -212,9 +252,16 @@ class IntakeForm(_Styled, forms.Form):
             office.widget = forms.HiddenInput()
         self.fields["place_unit"].queryset = units
         self.fields["complained_unit"].queryset = units
+        officer = self.fields["receiving_officer"]
+        officer.queryset = office_staff(offices)
+        officer.initial = user.pk
+        officer.label_from_instance = lambda staff: staff.display_name
         self.fields["received_at"].initial = lambda: timezone.localtime().replace(
             second=0, microsecond=0)
         self.style()
+
+    def clean_receiving_officer(self) -> User:
+        return self.cleaned_data["receiving_officer"] or self.user
 
     def clean_repeat_of(self) -> Case | None:
         number = self.cleaned_data["repeat_of"].strip()
@@ -239,4 +286,6 @@ class IntakeForm(_Styled, forms.Form):
             postal_reference=data["postal_reference"] if data["channel"] == Channel.LETTER
             else "",
             repeat_of=data["repeat_of"], new_facts=data["new_facts"],
-            cause_tags=tuple(data["cause_tags"]), urgency=data["urgency"])
+            cause_tags=tuple(data["cause_tags"]), urgency=data["urgency"],
+            receiving_officer=data["receiving_officer"], threat_words=data["threat_words"],
+            **{mark: data[mark] for mark in self.MARKS})

@@ -74,6 +74,16 @@ def repeat_candidates(*, user: User, id_numbers: Iterable[str] = (), phones: Ite
     return found
 
 
+def first_petition_proposed(candidates: Iterable[RepeatCandidate], *,
+                            id_numbers: Iterable[str] = (), phones: Iterable[str] = (),
+                            name_address_pairs: Iterable[tuple[str, str]] = ()) -> bool | None:
+    """Propose "first petition" (初信初访) when the person typed has no earlier case among the
+    candidates (cases/DECISIONS.md row F); None when no one was typed to look for."""
+    if _person_match(id_numbers=id_numbers, phones=phones, pairs=name_address_pairs) is None:
+        return None
+    return not any(candidate.reason == RepeatReason.PERSON for candidate in candidates)
+
+
 def trigram_available() -> bool:
     """Whether pg_trgm's ``similarity(text, text)`` exists in this database."""
     with connection.cursor() as cursor:

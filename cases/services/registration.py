@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User, path_contains
-from accounts.permissions import Action, can
+from accounts.permissions import Action, can, held_roles
 
 from .. import events
 from ..choices import CaseStatus, CauseTag, DiversionChannel, IdType, NoNoticeReason, Urgency
@@ -77,6 +77,16 @@ class CaseIntake:
     new_facts: str = ""
     cause_tags: tuple[str, ...] = field(default_factory=tuple)
     urgency: str = Urgency.NORMAL
+    # Who received the petitioner (接谈人); for a letter, whoever opened it.
+    receiving_officer: User | None = None
+    # The marks offices report on (cases/DECISIONS.md row F).
+    is_first_petition: bool = False
+    is_level_skipping: bool = False
+    is_litigation_related: bool = False
+    has_threat: bool = False
+    threat_words: str = ""  # what was said; counts only with ``has_threat``
+    is_secret: bool = False
+    is_public: bool = False
 
 
 def petitioner_find_or_create(
@@ -152,6 +162,7 @@ def case_register(*, actor: User, office: OrgUnit, intake: CaseIntake) -> Case:
         raise PermissionDenied(_("You may not register petitions at %(office)s.")
                                % {"office": office})
     _check_intake(intake)
+    _check_marks(intake)
     _check_jurisdiction(office=office, intake=intake)
     now = timezone.now()
     case = Case.objects.create(
@@ -200,6 +211,14 @@ def _case_fields(intake: CaseIntake) -> dict:
         "complained_person": intake.complained_person, "cause_tags": list(intake.cause_tags),
         "urgency": intake.urgency, "repeat_of": intake.repeat_of,
         "new_facts": intake.new_facts.strip(),
+        "receiving_officer": intake.receiving_officer,
+        "is_first_petition": intake.is_first_petition,
+        "is_level_skipping": intake.is_level_skipping,
+        "is_litigation_related": intake.is_litigation_related,
+        "has_threat": intake.has_threat,
+        # Words typed under an unticked threat are dropped, as a hidden follow-up field is.
+        "threat_words": intake.threat_words.strip() if intake.has_threat else "",
+        "is_secret": intake.is_secret, "is_public": intake.is_public,
     }
 
 
@@ -234,6 +253,19 @@ def _check_intake(intake: CaseIntake) -> None:
                               params={"tags": ", ".join(sorted(unknown))})
 
 
+def _check_marks(intake: CaseIntake) -> None:
+    """A repeat is no first petition; a threat is recorded with its words (DECISIONS.md row F)."""
+    if intake.is_first_petition and intake.repeat_of is not None:
+        raise ValidationError(
+            _("A petition linked as a repeat of case %(number)s is not a first petition; "
+              "untick “first petition” or remove the link."),
+            code="first_petition_repeat", params={"number": intake.repeat_of.number})
+    if intake.has_threat and not intake.threat_words.strip():
+        raise ValidationError(
+            _("Write down the words of the threat as the petitioner said them."),
+            code="threat_words")
+
+
 def _check_legal_minimum(intake: CaseIntake) -> None:
     """The facts, the demands, and the petitioner's name and address (R22 Art.19), unless
     the petitioner is anonymous; the address of the main petitioner (cases/DECISIONS.md)."""
@@ -254,7 +286,8 @@ def _check_legal_minimum(intake: CaseIntake) -> None:
 
 
 def _check_jurisdiction(*, office: OrgUnit, intake: CaseIntake) -> None:
-    """Refuse a place, unit complained about or earlier case outside the office's county."""
+    """Refuse a place, unit complained about, earlier case or receiving officer outside the
+    office's county (an officer who left, or holds no role in it, received nobody here)."""
     county = office.county_path
     for unit, label in ((intake.place_unit, _("The place of the matter")),
                         (intake.complained_unit, _("The unit complained about"))):
@@ -267,6 +300,14 @@ def _check_jurisdiction(*, office: OrgUnit, intake: CaseIntake) -> None:
         raise ValidationError(
             _("Case %(number)s was registered in another county; link a case of this county."),
             code="jurisdiction", params={"number": repeat_of.number})
+    officer = intake.receiving_officer
+    if officer is not None and not (
+            officer.is_active
+            and any(path_contains(county, path)
+                    for paths in held_roles(officer).values() for path in paths)):
+        raise ValidationError(
+            _("%(name)s is not on the staff of this county; choose who received the petitioner "
+              "here."), code="receiving_officer", params={"name": officer.display_name})
 
 
 def _link_petitioners(*, case: Case, petitioners: list[PetitionerInput]) -> None:

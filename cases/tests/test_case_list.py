@@ -353,3 +353,60 @@ def test_the_empty_states_say_what_to_do(client, en_supervisor, demo_users):
     html = response.content.decode()
     assert numbers == [] and "No cases match these filters" in html and "Clear filters" in html
 
+
+
+# --- The marks (cases/DECISIONS.md row F) ------------------------------------------------
+
+
+@pytest.fixture
+def marked(demo_users):
+    """A threatened level-skipping case, a first petition that is secret, and a plain one."""
+    category, clerk = CategoryFactory(), demo_users["clerk"]
+    return {
+        "threat": CaseFactory(number="T-2026-000201", category=category, registered_by=clerk,
+                              has_threat=True, threat_words="去市里闹", is_level_skipping=True,
+                              is_litigation_related=True, received_at=at("2026-09-01")),
+        "first": CaseFactory(number="T-2026-000202", category=category, registered_by=clerk,
+                             is_first_petition=True, is_secret=True, is_public=True,
+                             received_at=at("2026-09-02")),
+        "plain": CaseFactory(number="T-2026-000203", category=category, registered_by=clerk,
+                             received_at=at("2026-09-03")),
+    }
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"has_threat": "true"}, ["T-2026-000201"]),
+    ({"has_threat": "false"}, ["T-2026-000203", "T-2026-000202"]),
+    ({"is_first_petition": "true"}, ["T-2026-000202"]),
+    ({"is_level_skipping": "true"}, ["T-2026-000201"]),
+    ({"is_litigation_related": "true"}, ["T-2026-000201"]),
+    ({"is_secret": "true"}, ["T-2026-000202"]),
+    ({"is_public": "true"}, ["T-2026-000202"]),
+    ({"is_public": "false", "is_first_petition": "false"}, ["T-2026-000203", "T-2026-000201"]),
+    ({"has_threat": ""}, ["T-2026-000203", "T-2026-000202", "T-2026-000201"]),  # any
+])
+def test_each_mark_filters_yes_or_no(client, supervisor, marked, params, expected):
+    _response, numbers = listed(client, supervisor, **params)
+    assert numbers == expected
+
+
+def test_the_marks_are_in_the_filter_form_and_as_badges(client, supervisor, marked, english):
+    supervisor.language = "en"
+    supervisor.save(update_fields=["language"])
+    response, _numbers = listed(client, supervisor, has_threat="true")
+    html = response.content.decode()
+    for name in ("is_first_petition", "is_level_skipping", "is_litigation_related", "has_threat",
+                 "is_secret", "is_public"):
+        assert f'name="{name}"' in html
+    assert '<option value="true" selected>' in html
+    assert "Threat</span>" in html and "Level-skipping</span>" in html
+    assert response.context["page"].is_filtered
+
+
+def test_mark_filters_cost_no_extra_query(client, supervisor, marked, django_assert_num_queries):
+    client.force_login(supervisor)
+    office_calendar()
+    params = {"has_threat": "false", "is_first_petition": "true", "is_secret": "true"}
+    with django_assert_num_queries(QUERIES_PER_PAGE):
+        response = client.get(URL, params)
+    assert [case.number for case in response.context["page"].cases] == ["T-2026-000202"]

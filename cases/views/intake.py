@@ -3,11 +3,17 @@
 Parse the form, let ``case_register_once`` register (the rules are the service's), and
 on a refusal show its message at the field it concerns and in the summary on top,
 keeping what was typed. A second submit of the same form lands on the same case.
+
+Every POST first hands the files sent with it to ``intake_uploads_stage``, whatever
+else happens: the files that pass are kept under the form's token and listed on the
+page that comes back; a refused file is named with its reason and nothing registers
+until the clerk has seen that.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -22,16 +28,26 @@ from accounts.decorators import require_action
 from accounts.permissions import Action
 
 from ..forms.intake import IntakeForm, PetitionerFormSet, county_units
-from ..selectors.repeats import RepeatCandidate, repeat_candidates
-from ..services.intake import case_register_once, intake_offices, petitioners_known
+from ..models.handling import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
+from ..selectors.repeats import RepeatCandidate, first_petition_proposed, repeat_candidates
+from ..services.intake import (
+    NewFile,
+    StagedUploads,
+    case_register_once,
+    intake_offices,
+    intake_uploads_stage,
+    petitioners_known,
+)
 
 PREFIX = "petitioners"
 # Where each refusal of the registration service belongs on the form.
 _FIELD_OF_CODE = {
     "summary": "summary", "demands": "demands", "headcount": "headcount",
     "received_in_future": "received_at", "received_too_early": "received_at",
-    "cause_tags": "cause_tags",
+    "cause_tags": "cause_tags", "first_petition_repeat": "is_first_petition",
+    "threat_words": "threat_words", "receiving_officer": "receiving_officer",
 }
+FILES_ANCHOR = "id_files"
 _GROUP_CODES = {"main_petitioner", "too_many_representatives", "duplicate_petitioner"}
 
 
@@ -44,37 +60,70 @@ def intake(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = IntakeForm(user=request.user, offices=offices, initial={"token": uuid.uuid4()})
         return _render(request, form, PetitionerFormSet(prefix=PREFIX, units=form.units))
+    staged = _stage_files(request)  # on every submit: nothing dropped is lost
     if "add_petitioner" in request.POST:
-        return _with_one_more_row(request, offices)
+        return _with_one_more_row(request, offices, staged)
     if "check_repeats" in request.POST:  # "Look for earlier cases" without JavaScript
-        return _quietly(request, offices, request.POST)
+        return _with_repeats_checked(request, offices, staged)
     form = IntakeForm(request.POST, user=request.user, offices=offices)
     people = PetitionerFormSet(request.POST, prefix=PREFIX, units=form.units)
-    if form.is_valid() & people.is_valid():  # both, so every error shows at once
+    if (form.is_valid() & people.is_valid()) and not staged.refused:  # every error at once
         try:
             result = case_register_once(actor=request.user, office=form.cleaned_data["office"],
                                         intake=form.to_intake(people.entered()),
                                         token=form.cleaned_data["token"])
         except ValidationError as refusal:
-            return _render(request, form, people, refusal=refusal)
+            return _render(request, form, people, staged, refusal=refusal)
         messages.success(request, _registered_message(result.case, created=result.created))
         return redirect("cases:detail", result.case.number)
-    return _render(request, form, people)
+    return _render(request, form, people, staged)
 
 
-def _with_one_more_row(request: HttpRequest, offices) -> HttpResponse:
+def _stage_files(request: HttpRequest) -> StagedUploads:
+    """Read the files sent, the kept files' ticks and removals; let the service keep them."""
+    try:
+        token = uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        return StagedUploads(kept=[])  # the form is refused for its token anyway
+    post = request.POST
+    flagged = set(post.getlist("new_accusation"))
+    files = [NewFile(upload=upload, is_accusation_material="all" in flagged
+                     or str(index) in flagged)
+             for index, upload in enumerate(request.FILES.getlist("files"))]
+    ticked = set(_ids(post.getlist("kept_accusation")))
+    marks = {pk: pk in ticked for pk in _ids(post.getlist("kept"))}
+    return intake_uploads_stage(actor=request.user, token=token, files=files, marks=marks,
+                                remove=set(_ids(post.getlist("kept_remove"))))
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
+def _with_one_more_row(request: HttpRequest, offices, staged: StagedUploads) -> HttpResponse:
     """"Add another petitioner" without JavaScript: the same page, one empty row more."""
     data = request.POST.copy()
     total = f"{PREFIX}-TOTAL_FORMS"
     data[total] = str(min(int(data.get(total) or 1), 99) + 1)
-    return _quietly(request, offices, data)
+    return _quietly(request, offices, data, staged)
 
 
-def _quietly(request: HttpRequest, offices, data) -> HttpResponse:
+def _with_repeats_checked(request: HttpRequest, offices, staged: StagedUploads) -> HttpResponse:
+    """The earlier cases found, and "first petition" set as the search proposes."""
+    form = IntakeForm(request.POST, user=request.user, offices=offices)
+    lookup = _repeats(request, units=form.units)
+    data = request.POST.copy()
+    if lookup.first_petition is not None:
+        data["is_first_petition"] = "on" if lookup.first_petition else ""
+    return _quietly(request, offices, data, staged, lookup=lookup)
+
+
+def _quietly(request: HttpRequest, offices, data, staged: StagedUploads, *,
+             lookup: RepeatLookup | None = None) -> HttpResponse:
     """The same page again, with what was typed, without calling anything an error."""
     form = IntakeForm(data, user=request.user, offices=offices)
     people = PetitionerFormSet(data, prefix=PREFIX, units=form.units)
-    return _render(request, form, people, quiet=True)
+    return _render(request, form, people, staged, quiet=True, lookup=lookup)
 
 
 def _registered_message(case, *, created: bool) -> str:
@@ -86,18 +135,27 @@ def _registered_message(case, *, created: bool) -> str:
              "follow it. Next: answer on the spot, refuse, or route it from this page.") % values
 
 
-def _render(request: HttpRequest, form: IntakeForm, people, *,
-            refusal: ValidationError | None = None, quiet: bool = False) -> HttpResponse:
+def _render(request: HttpRequest, form: IntakeForm, people, staged: StagedUploads | None = None,
+            *, refusal: ValidationError | None = None, quiet: bool = False,
+            lookup: RepeatLookup | None = None) -> HttpResponse:
+    staged = staged or StagedUploads(kept=[])
     group_error = _place_refusal(form, people, refusal) if refusal else ""
-    errors = [] if quiet else _summary(form, people, group_error)
+    errors = _summary(form, people, group_error) if not quiet else []
+    errors += [(FILES_ANCHOR, message) for message in staged.refused]
     if not quiet:
         form.mark_invalid()
         for row in people.forms:
             row.mark_invalid()
+    if lookup is None:
+        lookup = (_repeats(request, units=form.units) if request.method == "POST"
+                  else RepeatLookup(candidates=[], first_petition=None))
     context = {"form": form, "people": people, "errors": errors, "show_errors": not quiet,
                "group_error": group_error, "page_title": _("Register a petition"),
                "lookup_url": _lookup_url(), "repeats_url": reverse("cases:intake_repeats"),
-               "candidates": _repeats(request, units=form.units) if request.method == "POST" else [],
+               "candidates": lookup.candidates, "first_petition": lookup.first_petition,
+               "uploads": staged.kept, "upload_errors": staged.refused,
+               "accept": ",".join(f".{ending}" for ending in ATTACHMENT_TYPES),
+               "max_mb": MAX_ATTACHMENT_BYTES // 2**20,
                "msg_check": _("The check digit of this ID number is wrong: it should end in "
                               "%(expected)s.")}
     return render(request, "cases/intake.html", context)
@@ -172,11 +230,18 @@ def _lookup_url() -> str:
 def repeat_candidates_view(request: HttpRequest) -> HttpResponse:
     """Earlier cases the petition being typed may repeat: same person, similar text (htmx)."""
     units = county_units(intake_offices(user=request.user))
+    lookup = _repeats(request, units=units)
     return render(request, "cases/_intake_repeats.html",
-                  {"candidates": _repeats(request, units=units)})
+                  {"candidates": lookup.candidates, "first_petition": lookup.first_petition})
 
 
-def _repeats(request: HttpRequest, *, units) -> list[RepeatCandidate]:
+@dataclass(frozen=True)
+class RepeatLookup:
+    candidates: list[RepeatCandidate]
+    first_petition: bool | None  # the proposal for "first petition"; None: no one typed
+
+
+def _repeats(request: HttpRequest, *, units) -> RepeatLookup:
     """Read the people, the summary and the place from the form's fields; ask the selector."""
     data = request.GET if request.method == "GET" else request.POST
     rows: dict[str, dict[str, str]] = {}
@@ -186,8 +251,11 @@ def _repeats(request: HttpRequest, *, units) -> list[RepeatCandidate]:
             rows.setdefault(row, {})[name] = value
     place = data.get("place_unit", "")
     place_unit = units.filter(pk=place).first() if place.isdigit() else None  # this county only
-    return repeat_candidates(
-        user=request.user, id_numbers=[row.get("id_number", "") for row in rows.values()],
-        phones=[row.get("phone", "") for row in rows.values()],
-        name_address_pairs=[(row.get("name", ""), row.get("address", "")) for row in rows.values()],
-        summary=data.get("summary", ""), place_unit=place_unit)
+    people = {"id_numbers": [row.get("id_number", "") for row in rows.values()],
+              "phones": [row.get("phone", "") for row in rows.values()],
+              "name_address_pairs": [(row.get("name", ""), row.get("address", ""))
+                                     for row in rows.values()]}
+    candidates = repeat_candidates(user=request.user, summary=data.get("summary", ""),
+                                   place_unit=place_unit, **people)
+    return RepeatLookup(candidates=candidates,
+                        first_petition=first_petition_proposed(candidates, **people))

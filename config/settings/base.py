@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"reason": "nightly check"},
     },
+    # Files dropped on intake forms that were never registered go after a day.
+    "intake-uploads-purge-daily": {
+        "task": "cases.tasks.intake_uploads_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- API -----------------------------------------------------------------

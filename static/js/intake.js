@@ -9,6 +9,10 @@
  *  - Repeat detection: each earlier case offered (htmx swaps the list into #pd-repeats)
  *    gets a button that puts its number into "Repeat of"; the "Look for earlier cases"
  *    submit button, there for pages without JavaScript, is hidden.
+ *  - "First petition" follows the search's proposal (ticked when no earlier case of the
+ *    person is found) until the clerk sets it by hand; linking a repeat unticks it.
+ *  - The words of a threat show only while "threat made" is ticked (GOV.UK's conditional
+ *    reveal); without JavaScript they are always shown.
  */
 (function () {
   "use strict";
@@ -147,13 +151,39 @@
     if (!button) return;
     var repeatOf = form.querySelector("[name='repeat_of']");
     if (!repeatOf) return;
+    if (firstPetition) firstPetition.checked = false;  // a repeat is no first petition
     repeatOf.value = button.getAttribute("data-repeat-number");
     repeatOf.dispatchEvent(new Event("change", { bubbles: true }));
     repeatOf.focus();
   });
+  // "First petition": the proposal the repeat search sends, unless the clerk chose.
+  var firstPetition = form.querySelector("[name='is_first_petition']");
+  if (firstPetition) {
+    firstPetition.addEventListener("change", function () { firstPetition.dataset.byHand = "1"; });
+  }
+  function followProposal() {
+    var proposal = form.querySelector("[data-first-petition]");
+    var repeatOf = form.querySelector("[name='repeat_of']");
+    if (!proposal || !firstPetition || firstPetition.dataset.byHand) return;
+    if (repeatOf && repeatOf.value.trim()) return;
+    firstPetition.checked = proposal.getAttribute("data-first-petition") === "1";
+  }
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target && event.target.id === "pd-repeats") showRepeatButtons();
+    if (event.target && event.target.id === "pd-repeats") {
+      showRepeatButtons();
+      followProposal();
+    }
   });
+
+  // The words of a threat: shown while the threat is ticked, or while they hold an error.
+  var threat = form.querySelector("[data-intake-threat]");
+  var threatWords = form.querySelector("[data-intake-threat-words]");
+  function showThreatWords() {
+    if (!threat || !threatWords) return;
+    threatWords.hidden = !threat.checked && !threatWords.querySelector(".pd-field-error");
+  }
+  if (threat) threat.addEventListener("change", showThreatWords);
+  showThreatWords();
   showRepeatButtons();
   form.querySelectorAll("[data-repeats-check]").forEach(function (el) { el.hidden = true; });
 
