@@ -31,6 +31,12 @@ from ..services.undertakings import instruction_due_proposed
 from . import mark_invalid
 
 
+def _date_widget() -> forms.DateInput:
+    """A browser date picker: it takes and gives ISO days (2026-10-08) whatever the language,
+    so a proposed day is shown in that form, not in the locale's 2026/10/08."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 def _label(model, name: str):
     return capfirst(model._meta.get_field(name).verbose_name)
 
@@ -180,7 +186,7 @@ class RereviewDecisionForm(ReviewDecisionForm):
 
 class DeliverForm(StepForm):
     delivered_on = forms.DateField(label=_label(Decision, "delivered_on"),
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+                                   widget=_date_widget())
     method = forms.ChoiceField(label=_label(Decision, "delivery_method"),
                                choices=DeliveryMethod.choices, widget=forms.RadioSelect,
                                error_messages={"required": _("Choose how the decision was "
@@ -200,7 +206,7 @@ class LeaderForm(StepForm):
                                     queryset=Case.objects.none())
     measures = _text(Leadership, "measures", _("Set out the measures the leader will take."))
     deadline = forms.DateField(label=_label(Leadership, "deadline"),
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=_date_widget())
     responsible = forms.ModelChoiceField(label=_label(Leadership, "responsible"),
                                          queryset=Case.objects.none())
     error_fields = {"leader_county": "leader", "leader_place": "leader", "measures": "measures",
@@ -213,7 +219,7 @@ class LeaderForm(StepForm):
 
 
 def _day(label, required_message) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}),
+    return forms.DateField(label=label, widget=_date_widget(),
                            error_messages={"required": required_message,
                                            "invalid": _("Enter a real day, e.g. 2026-10-08.")})
 

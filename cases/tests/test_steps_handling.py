@@ -8,13 +8,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.choices import Role
 from accounts.models import RoleAssignment
 from accounts.tests.factories import UserFactory
 from cases.choices import CaseStatus, ClockKind, EventKind, ExtensionStatus
 from cases.deadlines.clocks import OFFICE_TZ
+from cases.forms.steps import InstructForm
 from cases.models import Attachment, CaseEvent, Commitment, Deadline, Extension, Instruction
 from cases.services.extensions import extension_decide, extension_request
 from cases.services.transitions import case_accept, case_route, case_sign
@@ -350,3 +351,11 @@ def test_the_case_page_costs_the_same_with_1_or_10_commitments_and_instructions(
         response = client.get(page_url(many))
     assert response.text.count("data-commitment=") == 10
     assert response.text.count("data-instruction=") == 10
+
+
+def test_a_proposed_day_reaches_the_date_picker_as_an_iso_day(demo_users):
+    # given the Chinese form of an instruction, which proposes an answer day
+    with translation.override("zh-hans"):
+        html = str(InstructForm(case=CaseFactory())["due_on"])
+    # then the browser's date picker gets 2026-12-04, not the locale's 2026/12/04
+    assert re.search(r'type="date"[^>]*value="\d{4}-\d{2}-\d{2}"', html), html
