@@ -36,7 +36,7 @@ from ..models.clocks import LIVE_STATUSES
 from ..models.undertakings import OwnClock
 from ..services.privacy import PetitionerView, attachments_for, petitioner_view_for
 from .lists import NextDeadline, deadline_standing
-from .timeline import TimelineEntry, timeline
+from .timeline import ACCESS_KINDS, TimelineEntry, timeline
 from .windows import case_available_transitions, undelivered_decision
 from .wording import choice_label, duty_label
 
@@ -51,7 +51,8 @@ def case_get(*, user: User, number: str) -> Case:
         return (
             Case.objects.visible_to(user)
             .select_related("registered_unit", "lead_unit", "place_unit", "complained_unit",
-                            "category", "leader", "registered_by", "repeat_of")
+                            "category", "leader", "registered_by", "repeat_of",
+                            "receiving_officer")
             .prefetch_related("co_units")
             .get(number=number)
         )
@@ -131,7 +132,8 @@ class CasePage:
     leadership: Leadership | None
     duties: list[DutyRow]
     steps: list[tuple[str, str]]
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry]  # what happened to the case
+    access_log: list[TimelineEntry]  # who looked at personal data or opened a file
     commitments: list[Undertaking] = field(default_factory=list)
     instructions: list[Undertaking] = field(default_factory=list)
 
@@ -152,6 +154,7 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
     live = [clock for clock in clocks if clock.live and clock.tone != "secondary"]
     leadership = (Leadership.objects.filter(case=case, is_current=True)
                   .select_related("leader", "responsible").first())
+    entries = timeline(case, shown_files={f.pk for f in files}, masked=masked)
     return CasePage(
         case=case, matter=_matter(case, masked=masked), petitioners=people, masked=masked,
         may_reveal=can(user, Action.CASE_REVEAL_IDENTITY, case), attachments=files,
@@ -159,7 +162,8 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
         decisions=_decisions(case), leadership=leadership, duties=leadership_duties(leadership),
         steps=[(name, str(STEP_LABELS.get(name, name)))
                for name in case_available_transitions(user=user, case=case, at=now)],
-        timeline=timeline(case, shown_files={f.pk for f in files}, masked=masked),
+        timeline=[entry for entry in entries if entry.event.kind not in ACCESS_KINDS],
+        access_log=[entry for entry in entries if entry.event.kind in ACCESS_KINDS],
         commitments=[undertaking(row, today=today) for row in Commitment.objects.filter(
             case=case).select_related("made_by", "done_by").order_by("made_at", "pk")],
         instructions=[undertaking(row, today=today) for row in Instruction.objects.filter(
@@ -169,7 +173,8 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
 
 # --- The matter: every field of the case -------------------------------------------------
 
-_OWN_SECTIONS = {"id", "petitioners"}
+# Shown in sections of their own, or not at all (the intake form's one-time token).
+_OWN_SECTIONS = {"id", "petitioners", "intake_token"}
 
 
 def _matter(case: Case, *, masked: bool) -> list[MatterRow]:

@@ -32,6 +32,11 @@ from ..models import Case, CaseEvent, Leadership
 from ..models.notices import NoticeKind
 from .wording import choice_label, day_text, duty_label
 
+# Who looked at the petitioners' data or opened a file: the audit trail keeps each one, and
+# the page lists them apart from what happened to the case, so a case opened fifty times
+# does not bury its steps (the reveal, with its reason, stays among the steps).
+ACCESS_KINDS = frozenset({EventKind.PERSONAL_DATA_VIEWED, EventKind.ATTACHMENT_VIEWED})
+
 
 @dataclass(frozen=True)
 class TimelineEntry:

@@ -170,6 +170,9 @@ class LedCase:
     # Pending extension requests; each with ``may_decide`` (the user may decide it here).
     extensions: list[Extension] = field(default_factory=list)
     instructions: list[Undertaking] = field(default_factory=list)  # unanswered first
+    # The lead unit's open commitments to the petitioner, earliest due first: keeping the
+    # matter settled (包稳定) is the leader's duty too.
+    commitments: list[Undertaking] = field(default_factory=list)
 
     @property
     def unanswered_count(self) -> int:
@@ -208,17 +211,31 @@ def leader_cases(*, user: User, now: datetime | None = None) -> LeaderCases:
     instructions = _by_case(Instruction.objects.filter(case_id__in=ids)
                             .select_related("done_by")
                             .order_by(F("done_at").desc(nulls_first=True), "due_at", "pk"))
+    commitments = _by_case(Commitment.objects.filter(case_id__in=ids, done_at__isnull=True)
+                           .order_by("due_at", "pk"))
     rows = []
     for case in cases:
         lead = leaderships.get(case.pk)
         pending = extensions.get(case.pk, [])
         for extension in pending:  # another head decides one's own request (R22 Art.34)
             extension.may_decide = case.may_decide and extension.requested_by_id != user.pk
-        rows.append(LedCase(case=case, leadership=lead, duties=leadership_duties(lead),
-                            extensions=pending,
-                            instructions=[undertaking(row, today=today)
-                                          for row in instructions.get(case.pk, [])]))
+        row = LedCase(case=case, leadership=lead, duties=leadership_duties(lead),
+                      extensions=pending,
+                      instructions=[undertaking(item, today=today)
+                                    for item in instructions.get(case.pk, [])],
+                      commitments=[undertaking(item, today=today)
+                                   for item in commitments.get(case.pk, [])])
+        if case.next_deadline is None:  # nothing statutory runs: what the case still owes
+            case.next_deadline = _earliest_owed(row)
+        rows.append(row)
     return LeaderCases(rows=rows, truncated=truncated)
+
+
+def _earliest_owed(row: LedCase):
+    """The earliest open commitment or instruction of a led case, as its due badge shows it
+    (a replied case awaiting delivery runs no statutory clock but may still owe these)."""
+    owed = [item for item in (*row.commitments, *row.instructions) if item.due is not None]
+    return min(owed, key=lambda item: item.row.due_at).due if owed else None
 
 
 def _may(user: User, action: Action):

@@ -226,6 +226,17 @@ def test_an_unmasked_view_is_an_audit_row(client, clerk, accused):
     assert row.actor == clerk
 
 
+def test_the_views_are_listed_apart_from_the_steps(client, clerk, accused):
+    # given the clerk opened the case three times (each view an audit row)
+    signed_in(client, clerk, "en")
+    for _ in range(3):
+        html = client.get(page_url(accused)).content.decode()
+    # then the timeline keeps to what happened, and the views are counted apart
+    steps, log = html.split('class="pd-access-log')
+    assert "Petitioner personal data viewed" not in steps and "Attachment added" in steps
+    assert "opened a file: 3 times" in log and log.count("Petitioner personal data viewed") == 3
+
+
 # --- The reveal -------------------------------------------------------------------------
 
 def reveal_url(case) -> str:

@@ -192,12 +192,26 @@ def test_my_cases_costs_the_same_queries_with_instructions_and_extensions(
     held_roles(leader)
     leader_cases(user=leader)  # warm the office calendar
     # then rows (with what the leader may do annotated), clocks, the calendar's version, the
-    # leaderships, the pending extensions and the instructions: six queries
-    with django_assert_num_queries(6):
+    # leaderships, the pending extensions, the instructions and the open commitments: seven
+    with django_assert_num_queries(7):
         led = leader_cases(user=leader)
     assert len(led.rows) == count
     assert all(len(row.instructions) == 2 and len(row.extensions) == 1 for row in led.rows)
     assert not any(extension.may_decide for row in led.rows for extension in row.extensions)
+
+
+def test_a_led_case_shows_the_units_open_commitment_when_no_statutory_clock_runs(leader,
+                                                                                 handler):
+    # given a led case whose reply was issued and not yet delivered (no clock runs) while
+    # the unit still owes the petitioner what it promised
+    case = handled("T-2026-000932", leader=leader)
+    promise = commitment(case, today(), handler, text="公示补偿标准")
+    commitment(case, today(), handler, text="已兑现", done_at=timezone.now(), done_by=handler)
+    # when the leader opens "my cases"
+    (row,) = leader_cases(user=leader).rows
+    # then the card lists the commitment and shows its day as the case's next deadline
+    assert [item.row for item in row.commitments] == [promise]
+    assert (row.case.next_deadline.due_on, row.case.next_deadline.tone) == (today(), "soon")
 
 
 def test_my_cases_in_chinese(client, leader):
