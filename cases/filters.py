@@ -25,6 +25,7 @@ from .choices import CaseStatus, Channel
 from .deadlines.calendar import Unit, WorkCalendar
 from .deadlines.clocks import OFFICE_TZ, office_calendar
 from .forms import mark_invalid
+from .forms.widgets import quicken
 from .models import Case, Category, Deadline
 
 # "Due soon" means due within this many working days of today (UI.md: amber).
@@ -107,6 +108,7 @@ class CaseFilterForm(forms.Form):
                 field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
             if hasattr(field, "label_from_instance") and hasattr(field.queryset.model, "depth"):
                 field.label_from_instance = _indented
+            quicken(field)  # a county's units and categories: hundreds of options
 
     def clean(self):
         data = super().clean()

@@ -24,6 +24,7 @@ from ..idnumbers import birth_date, normalize_resident_id, sex, validate_residen
 from ..models import Case, CasePetitioner, Category, Petitioner
 from ..services.registration import CaseIntake, PetitionerInput
 from . import mark_invalid as mark_invalid_fields
+from .widgets import quicken
 
 _datetime_widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -72,6 +73,7 @@ class _Styled:
                 widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
             if isinstance(field, forms.ModelChoiceField) and hasattr(field.queryset.model, "depth"):
                 field.label_from_instance = _indented
+            quicken(field)  # the county's places and categories: hundreds of options
 
     def mark_invalid(self) -> None:
         mark_invalid_fields(self)

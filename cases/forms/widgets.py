@@ -42,3 +42,15 @@ class QuickSelect(forms.Select):
 
 class QuickSelectMultiple(QuickSelect, forms.SelectMultiple):
     """The multiple select, rendered the same way (``multiple`` comes from its context)."""
+
+
+def quicken(field: forms.Field) -> None:
+    """Give a choice field whose widget is Django's plain select the quick one, keeping its
+    attributes and choices (a model choice field's lazy iterator included)."""
+    widget = field.widget
+    quick = {forms.Select: QuickSelect, forms.SelectMultiple: QuickSelectMultiple}.get(type(widget))
+    if quick is None:
+        return
+    field.widget = quick(attrs=widget.attrs)
+    field.widget.choices = widget.choices
+    field.widget.is_required = widget.is_required

@@ -180,11 +180,9 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
-class Attachment(models.Model):
-    """A scan, photo or document; accusation materials never reach the accused (R22 Art.30)."""
+class StoredFile(models.Model):
+    """A file kept under a random name, with the name it came under and who brought it."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments",
-                             verbose_name=_("case"))
     file = models.FileField(_("file"), upload_to=attachment_path,
                             validators=[FileExtensionValidator(ATTACHMENT_TYPES)])
     original_name = models.CharField(_("file name"), max_length=200)
@@ -195,14 +193,24 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
+        abstract = True
 
     def __str__(self) -> str:
         return self.original_name
 
 
-class IntakeUpload(models.Model):
+class Attachment(StoredFile):
+    """A scan, photo or document; accusation materials never reach the accused (R22 Art.30)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments",
+                             verbose_name=_("case"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+
+class IntakeUpload(StoredFile):
     """A file dropped on an intake form before the case exists, kept under the form's token.
 
     Every submit stores the files that passed the type and size check, so a form sent
@@ -212,18 +220,7 @@ class IntakeUpload(models.Model):
     """
 
     token = models.UUIDField(_("intake form token"), db_index=True)
-    file = models.FileField(_("file"), upload_to=attachment_path,
-                            validators=[FileExtensionValidator(ATTACHMENT_TYPES)])
-    original_name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField(_("size in bytes"))
-    is_accusation_material = models.BooleanField(_("accusation material"), default=False)
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("uploaded by"))
-    uploaded_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
         verbose_name = _("file awaiting registration")
         verbose_name_plural = _("files awaiting registration")
-
-    def __str__(self) -> str:
-        return self.original_name

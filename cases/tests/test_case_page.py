@@ -328,6 +328,21 @@ def test_the_download_streams_the_file_under_its_name(client, clerk, accused):
     assert (opened.actor, opened.details["name"]) == (clerk, "举报信.pdf")
 
 
+def test_behind_nginx_the_file_goes_through_its_internal_location(client, clerk, accused,
+                                                                  settings):
+    # given the production setting naming nginx's internal location
+    settings.ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
+    stored = accused.attachments.get(original_name="举报信.pdf").file.name
+    # when the clerk downloads the file
+    response = signed_in(client, clerk).get(file_url(accused, "举报信.pdf"))
+    # then the view checked and audited, and nginx is told which stored file to send
+    assert response.status_code == 200 and response.content == b""
+    assert response["X-Accel-Redirect"] == f"/protected-media/{stored}"
+    assert response["Content-Type"] == "application/pdf"
+    assert f"filename*=utf-8''{quote('举报信.pdf')}" in response["Content-Disposition"]
+    assert CaseEvent.objects.filter(case=accused, kind=EventKind.ATTACHMENT_VIEWED).count() == 1
+
+
 def test_accusation_material_never_reaches_the_accused(client, handler, accused):
     signed_in(client, handler)
     assert client.get(file_url(accused, "举报信.pdf")).status_code == 404

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.choices import CaseStatus, EventKind
 from cases.deadlines.clocks import OFFICE_TZ
@@ -215,10 +215,12 @@ def test_two_answers_at_once_one_wins_the_other_is_told(demo_users, english):
         try:
             loaded = Instruction.objects.get(pk=row.pk)
             ready.wait(timeout=10)
-            instruction_answer(instruction=loaded, actor=user, answer=words)
-            outcomes[words] = "done"
+            with translation.override("en"):  # a thread starts in the default language
+                instruction_answer(instruction=loaded, actor=user, answer=words)
+                outcomes[words] = "done"
         except ValidationError as refusal:
-            outcomes[words] = refusal.messages[0]
+            with translation.override("en"):
+                outcomes[words] = refusal.messages[0]
         finally:
             connection.close()
 

@@ -28,3 +28,20 @@ def test_the_markup_is_the_same_as_djangos(django_widget, quick_widget, value):
     quick = quick_widget(attrs=attrs, choices=CHOICES).render("unit", value, {"id": "id_unit"})
     assert _normalised(quick) == _normalised(expected)
     assert quick.count(" selected") == (2 if isinstance(value, list) else 1)  # None picks ""
+
+
+def test_quicken_keeps_the_fields_choices_attributes_and_requiredness():
+    from cases.forms.widgets import quicken
+
+    class Filter(forms.Form):
+        unit = forms.ChoiceField(choices=CHOICES, widget=forms.Select(attrs={"class": "form-select"}))
+        many = forms.MultipleChoiceField(choices=CHOICES, required=False)
+
+    plain, quick = Filter({"unit": "c"}), Filter({"unit": "c"})
+    for field in quick.fields.values():
+        quicken(field)
+    assert isinstance(quick.fields["unit"].widget, QuickSelect)
+    assert isinstance(quick.fields["many"].widget, QuickSelectMultiple)
+    for name in ("unit", "many"):
+        assert _normalised(str(quick[name])) == _normalised(str(plain[name]))
+    assert quick.is_valid() and quick.cleaned_data["unit"] == "c"

@@ -5,10 +5,15 @@ The reveal (POST) answers htmx with the petitioners' section, a plain form with 
 whole page; a missing reason keeps what was typed and says what is missing.
 """
 
+import mimetypes
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -83,5 +88,15 @@ def attachment_download(request: HttpRequest, number: str, pk: int) -> HttpRespo
         attachment = attachment_open(case=case, actor=request.user, pk=pk)
     except Attachment.DoesNotExist:
         raise Http404(_("This case has no such file.")) from None
-    return FileResponse(attachment.file.open("rb"), as_attachment=True,
-                        filename=attachment.original_name)
+    prefix = settings.ATTACHMENT_ACCEL_PREFIX
+    if not prefix:
+        return FileResponse(attachment.file.open("rb"), as_attachment=True,
+                            filename=attachment.original_name)
+    # nginx sends the file from its internal location (README, Production), under the
+    # headers FileResponse would have set.
+    kind = mimetypes.guess_type(attachment.original_name)[0] or "application/octet-stream"
+    response = HttpResponse(content_type=kind)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.original_name)
+    response["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{quote(attachment.file.name)}"
+    return response

@@ -138,6 +138,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
+# Behind nginx: the download view checks and audits, then hands the file to nginx's
+# ``internal`` location with this prefix (X-Accel-Redirect); empty: gunicorn streams it.
+ATTACHMENT_ACCEL_PREFIX = env.str("ATTACHMENT_ACCEL_PREFIX", default="")
 # collectstatic writes each file also under a content-hashed name, plus gzip copies;
 # WhiteNoise serves the hashed names with a year-long cache, so a browser never keeps
 # a stale stylesheet after an upgrade. (With DEBUG on, {% static %} gives plain names.)

@@ -10,7 +10,6 @@ so a session could not outlive it anyway, and the form costs a page load.
 
 from datetime import timedelta
 from functools import cached_property
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -24,24 +23,11 @@ from cases.services.leadership import case_assign_leader
 from cases.services.registration import CaseIntake, PetitionerInput, case_register
 from cases.services.transitions import case_route
 from cases.tests.factories import CategoryFactory, demo_unit, valid_resident_id
+from tests.browser.helpers import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-BLOCKING = {"serious", "critical"}
 OFFICE, CHENGGUAN = "341122-D00", "341122100"
-
-
-def axe_violations(page) -> list[dict]:
-    """Run axe-core's WCAG 2.1 A/AA rules on the page; return its serious or critical violations."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    # resultTypes: details for violations only, which makes the run quicker
-    violations = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}).then(results => results.violations)", WCAG_21_AA)
-    return [violation for violation in violations if violation["impact"] in BLOCKING]
 
 
 def describe(violations: list[dict], shown: int = 3) -> str:

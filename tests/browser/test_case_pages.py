@@ -11,6 +11,7 @@ from cases.models import DeadlineRule
 from cases.services.registration import CaseIntake, PetitionerInput, case_register
 from cases.services.transitions import case_route
 from cases.tests.factories import CategoryFactory, demo_unit, valid_resident_id
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,10 +33,7 @@ def routed(demo_users):
 
 def test_the_supervisor_filters_the_list_and_reads_the_case(page, shot, routed):
     # given the supervisor, signed in
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "supervisor")
-    page.fill("input[name=password]", "demo")
-    page.click("form[action='/accounts/login/'] button[type=submit]")
+    sign_in(page, "supervisor")
     # when they open the case list and search by words of the summary
     page.goto("/cases/")
     page.fill("input[name=q]", "补偿款")

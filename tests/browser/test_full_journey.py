@@ -18,7 +18,7 @@ from cases.idnumbers import check_digit
 from cases.models import Attachment, Case, CaseEvent, DeadlineRule
 from cases.services.registration import CaseIntake, PetitionerInput, case_register
 from cases.tests.factories import CategoryFactory, demo_unit
-from tests.browser.test_intake_journey import small_png
+from tests.browser.helpers import drop_file, sign_in, small_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,15 +39,6 @@ def earlier(demo_users):
         purpose=Purpose.REMEDY, category=category, summary="东关社区征地补偿款迟迟未发放",
         demands="请求发放补偿款", place_unit=demo_unit(TOWNSHIP))
     return case_register(actor=demo_users["clerk"], office=demo_unit(OFFICE), intake=intake)
-
-
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo")
-    page.click("form[action='/accounts/login/'] button[type=submit]")
-    page.wait_for_load_state()
 
 
 def take_step(page, case: Case, name: str) -> None:
@@ -89,14 +80,7 @@ def test_a_group_visit_from_the_desk_to_the_leaders_instruction(page, shot, earl
     assert page.input_value("[name=repeat_of]") == earlier.number
     assert not page.is_checked("[name=is_first_petition]")
     # and drops the scanned letter the group brought
-    transfer = page.evaluate_handle(
-        """bytes => {
-             const transfer = new DataTransfer();
-             transfer.items.add(new File([new Uint8Array(bytes)], "联名信.png",
-                                         {type: "image/png"}));
-             return transfer;
-           }""", list(small_png()))
-    page.dispatch_event("[data-intake-drop]", "drop", {"dataTransfer": transfer})
+    drop_file(page, "[data-intake-drop]", "联名信.png", small_png(), "image/png")
     page.wait_for_selector("[data-new-file='联名信.png']")
     shot("40-journey-intake")
     page.locator("#pd-intake-form button.btn-primary[name=register]").click()
@@ -169,7 +153,7 @@ def test_a_group_visit_from_the_desk_to_the_leaders_instruction(page, shot, earl
     steps = set(CaseEvent.objects.filter(case=case, kind=EventKind.TRANSITION)
                 .values_list("details__step", flat=True))
     assert {"route", "sign", "accept", "reply"} <= steps
-    timeline = page.locator("ol.pd-timeline").inner_text()
+    timeline = page.locator("ol.pd-timeline").first.inner_text()  # the steps, not the views
     for words in ("陈副县长", "十五日内核实名单", "请镇政府本周内发放到位", "联名信.png"):
         assert words in timeline, words
     shot("45-journey-timeline")

@@ -1,0 +1,56 @@
+"""What several browser tests do alike: sign in through the form, drop a file on a drop
+zone, make a real image to drop, and ask axe-core for the serious violations."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def sign_in(page, username: str, password: str = "demo") -> None:
+    """Sign in through the login form, as whoever was signed in before signs out."""
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/accounts/login/'] button[type=submit]")
+    page.wait_for_load_state()
+
+
+def drop_file(page, target: str, name: str, content: bytes, mime: str) -> None:
+    """Drop one file on ``target`` as a drag from the desktop does (a DataTransfer)."""
+    transfer = page.evaluate_handle(
+        """([bytes, name, mime]) => {
+             const transfer = new DataTransfer();
+             transfer.items.add(new File([new Uint8Array(bytes)], name, {type: mime}));
+             return transfer;
+           }""", [list(content), name, mime])
+    page.dispatch_event(target, "drop", {"dataTransfer": transfer})
+
+
+def small_png() -> bytes:
+    """A real 2×2 grey PNG, made here, standing in for a scanned letter."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    rows = b"".join(b"\x00" + b"\x80" * 2 for _row in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core's WCAG 2.1 A/AA rules on the page; return its serious or critical violations."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    # resultTypes: details for violations only, which makes the run quicker
+    violations = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']}).then(results => results.violations)", WCAG_21_AA)
+    return [violation for violation in violations if violation["impact"] in BLOCKING]
