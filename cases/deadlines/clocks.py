@@ -102,17 +102,19 @@ def count_due(calendar: WorkCalendar, *, starts_on: date, length: int, paused_da
                    extended_from=due)
 
 
-def deadline_explain(deadline: Deadline) -> list[str]:
+def deadline_explain(deadline: Deadline, *, calendar: WorkCalendar | None = None,
+                     resumed: list[dict] | None = None) -> list[str]:
     """Return the lines that show how the due day was reached (start, unit, length,
-    rest days, pauses, extension, provisional). Reads the clock's resume events."""
-    due = deadline_due(deadline)
+    rest days, pauses, extension, provisional). Reads the clock's resume events, unless
+    a page explaining several clocks passes them (``resumed``: their details, in order)."""
+    due = deadline_due(deadline, calendar)
     unit = deadline.unit
     lines = [_("Clock: %(kind)s, %(length)s by the rule in force when it started.")
              % {"kind": ClockKind(deadline.kind).label, "length": days_text(deadline.length, unit)}]
     if deadline.extension_days:
         lines.append(_("Approved extension: %(days)s, counted from the original last day.")
                      % {"days": days_text(deadline.extension_days, unit)})
-    lines += _pause_lines(deadline)
+    lines += _pause_lines(deadline, resumed)
     if deadline.paused_days:
         lines.append(_("Length counted before any extension: %(length)s.")
                      % {"length": days_text(deadline.length + deadline.paused_days, unit)})
@@ -124,10 +126,18 @@ def deadline_explain(deadline: Deadline) -> list[str]:
     return lines
 
 
-def _pause_lines(deadline: Deadline) -> list[str]:
-    resumed = CaseEvent.objects.filter(
-        case_id=deadline.case_id, kind=EventKind.CLOCK_RESUMED, details__deadline=deadline.pk,
-    ).order_by("at").values_list("details", flat=True)
+def clock_resumes(*, case_id: int) -> dict[int, list[dict]]:
+    """The details of each resume event of the case's clocks, by clock, in order."""
+    found: dict[int, list[dict]] = {}
+    for details in (CaseEvent.objects.filter(case_id=case_id, kind=EventKind.CLOCK_RESUMED)
+                    .order_by("at", "pk").values_list("details", flat=True)):
+        found.setdefault(details.get("deadline"), []).append(details)
+    return found
+
+
+def _pause_lines(deadline: Deadline, resumed: list[dict] | None) -> list[str]:
+    if resumed is None:
+        resumed = clock_resumes(case_id=deadline.case_id).get(deadline.pk, [])
     lines = [
         _("Paused from %(paused)s to %(resumed)s: %(days)s not counted.")
         % {"paused": d["paused_on"], "resumed": d["resumed_on"],

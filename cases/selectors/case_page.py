@@ -29,14 +29,14 @@ from ..choices import (
     ClockStatus,
 )
 from ..deadlines.calendar import Unit, WorkCalendar, days_text
-from ..deadlines.clocks import OFFICE_TZ, deadline_explain, office_calendar
+from ..deadlines.clocks import OFFICE_TZ, clock_resumes, deadline_explain, office_calendar
 from ..filters import due_soon_cutoff
 from ..models import Attachment, Case, Commitment, Deadline, Decision, Instruction, Leadership
 from ..models.clocks import LIVE_STATUSES
 from ..models.undertakings import OwnClock
 from ..services.privacy import PetitionerView, attachments_for, petitioner_view_for
 from .lists import NextDeadline, deadline_standing
-from .timeline import ACCESS_KINDS, TimelineEntry, timeline
+from .timeline import AccessLog, TimelineEntry, access_log, timeline
 from .windows import case_available_transitions, undelivered_decision
 from .wording import choice_label, duty_label
 
@@ -48,11 +48,10 @@ def case_get(*, user: User, number: str) -> Case:
     about the case, when one does and the user may not see it (issue 7: 403).
     """
     try:
-        return (
+        case = (
             Case.objects.visible_to(user)
             .select_related("registered_unit", "lead_unit", "place_unit", "complained_unit",
-                            "category", "leader", "registered_by", "repeat_of",
-                            "receiving_officer")
+                            "category", "repeat_of")
             .prefetch_related("co_units")
             .get(number=number)
         )
@@ -60,6 +59,20 @@ def case_get(*, user: User, number: str) -> Case:
         if Case.objects.filter(number=number).exists():
             raise PermissionDenied(_("You may not see this case.")) from None
         raise
+    _people_attach(case)
+    return case
+
+
+# The case's users, loaded in one query rather than joined: beyond six joins PostgreSQL's
+# planner spends longer choosing a join order than the query runs (make bench).
+_PEOPLE = ("leader", "registered_by", "receiving_officer")
+
+
+def _people_attach(case: Case) -> None:
+    relations = [Case._meta.get_field(name) for name in _PEOPLE]
+    people = User.objects.in_bulk({getattr(case, r.attname) for r in relations} - {None})
+    for relation in relations:
+        relation.set_cached_value(case, people.get(getattr(case, relation.attname)))
 
 
 # --- What the page shows ----------------------------------------------------------------
@@ -133,7 +146,7 @@ class CasePage:
     duties: list[DutyRow]
     steps: list[tuple[str, str]]
     timeline: list[TimelineEntry]  # what happened to the case
-    access_log: list[TimelineEntry]  # who looked at personal data or opened a file
+    access_log: AccessLog  # who lately looked at personal data or opened a file
     commitments: list[Undertaking] = field(default_factory=list)
     instructions: list[Undertaking] = field(default_factory=list)
 
@@ -154,7 +167,7 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
     live = [clock for clock in clocks if clock.live and clock.tone != "secondary"]
     leadership = (Leadership.objects.filter(case=case, is_current=True)
                   .select_related("leader", "responsible").first())
-    entries = timeline(case, shown_files={f.pk for f in files}, masked=masked)
+    shown = {f.pk for f in files}
     return CasePage(
         case=case, matter=_matter(case, masked=masked), petitioners=people, masked=masked,
         may_reveal=can(user, Action.CASE_REVEAL_IDENTITY, case), attachments=files,
@@ -162,8 +175,8 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
         decisions=_decisions(case), leadership=leadership, duties=leadership_duties(leadership),
         steps=[(name, str(STEP_LABELS.get(name, name)))
                for name in case_available_transitions(user=user, case=case, at=now)],
-        timeline=[entry for entry in entries if entry.event.kind not in ACCESS_KINDS],
-        access_log=[entry for entry in entries if entry.event.kind in ACCESS_KINDS],
+        timeline=timeline(case, shown_files=shown, masked=masked),
+        access_log=access_log(case, shown_files=shown, masked=masked),
         commitments=[undertaking(row, today=today) for row in Commitment.objects.filter(
             case=case).select_related("made_by", "done_by").order_by("made_at", "pk")],
         instructions=[undertaking(row, today=today) for row in Instruction.objects.filter(
@@ -230,15 +243,21 @@ class Today:
 
 def _clocks(*, case: Case, today: Today) -> list[ClockRow]:
     """Every clock of the case, live ones first; live ones say how their due day was reached."""
-    deadlines = Deadline.objects.filter(case=case).order_by("closed_at", "due_at", "pk")
+    deadlines = list(Deadline.objects.filter(case=case).order_by("closed_at", "due_at", "pk"))
+    # One query for every live clock's pauses, one calendar: the cost does not grow with
+    # the number of clocks.
+    any_live = any(deadline.status in LIVE_STATUSES for deadline in deadlines)
+    resumes = clock_resumes(case_id=case.pk) if any_live else {}
     rows = []
     for deadline in deadlines:
         live = deadline.status in LIVE_STATUSES
         tone, word, remaining = _clock_state(deadline, now=today.now, today=today.day,
                                              calendar=today.calendar, cutoff=today.cutoff)
-        rows.append(ClockRow(deadline=deadline, name=choice_label(ClockKind, deadline.kind), tone=tone,
-                             word=word, remaining=remaining, live=live,
-                             explain=deadline_explain(deadline) if live else []))
+        explain = (deadline_explain(deadline, calendar=today.calendar,
+                                    resumed=resumes.get(deadline.pk, [])) if live else [])
+        rows.append(ClockRow(deadline=deadline, name=choice_label(ClockKind, deadline.kind),
+                             tone=tone, word=word, remaining=remaining, live=live,
+                             explain=explain))
     return rows
 
 

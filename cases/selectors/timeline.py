@@ -1,4 +1,5 @@
-"""The case's timeline: every event, oldest first, told as a sentence in the active language.
+"""The case's timeline: what happened, oldest first, told as sentences in the active language;
+and apart, the latest views of personal data and files opened (the access log).
 
 One query for the events, one for the people and one for the units they name,
 however long the timeline is. Accusation files the viewer may not open are not
@@ -68,8 +69,36 @@ _USER_KEYS = ("leader", "previous_leader", "responsible")
 
 
 def timeline(case: Case, *, shown_files: set[int], masked: bool) -> list[TimelineEntry]:
-    """Every event of the case, oldest first, each told as a sentence."""
-    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "pk"))
+    """What happened to the case, oldest first, each event told as a sentence."""
+    events = (CaseEvent.objects.filter(case=case).exclude(kind__in=ACCESS_KINDS)
+              .select_related("actor").order_by("at", "pk"))
+    return _told(list(events), shown_files=shown_files, masked=masked)
+
+
+ACCESS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    """The latest views of personal data and files opened, newest first; ``more`` when
+    older ones exist (the whole trail stays in the table, for the audit)."""
+
+    entries: list[TimelineEntry]
+    more: bool
+
+
+def access_log(case: Case, *, shown_files: set[int], masked: bool) -> AccessLog:
+    """The latest ACCESS_SHOWN views and openings of the case: one query however many."""
+    events = list(CaseEvent.objects.filter(case=case, kind__in=ACCESS_KINDS)
+                  .select_related("actor").order_by("-at", "-pk")[:ACCESS_SHOWN + 1])
+    return AccessLog(entries=_told(events[:ACCESS_SHOWN], shown_files=shown_files,
+                                   masked=masked),
+                     more=len(events) > ACCESS_SHOWN)
+
+
+def _told(events: list[CaseEvent], *, shown_files: set[int],
+          masked: bool) -> list[TimelineEntry]:
+    """Each event as a sentence; the people and units they name looked up in one query each."""
     user_ids = {e.details.get(key) for e in events for key in _USER_KEYS} - {None}
     codes = {code for e in events
              for code in [e.details.get("lead_unit"), e.details.get("previous_lead_unit"),

@@ -23,6 +23,7 @@ from cases.tests.factories import (
     AttachmentFactory,
     CaseFactory,
     CasePetitionerFactory,
+    DeadlineFactory,
     PetitionerFactory,
     demo_unit,
 )
@@ -231,10 +232,23 @@ def test_the_views_are_listed_apart_from_the_steps(client, clerk, accused):
     signed_in(client, clerk, "en")
     for _ in range(3):
         html = client.get(page_url(accused)).content.decode()
-    # then the timeline keeps to what happened, and the views are counted apart
+    # then the timeline keeps to what happened, and the views are listed apart
     steps, log = html.split('class="pd-access-log')
     assert "Petitioner personal data viewed" not in steps and "Attachment added" in steps
-    assert "opened a file: 3 times" in log and log.count("Petitioner personal data viewed") == 3
+    assert log.count("Petitioner personal data viewed") == 3 and "The latest" not in log
+
+
+def test_the_access_log_shows_the_latest_twenty(client, clerk, accused):
+    # given a case viewed 25 times
+    signed_in(client, clerk, "en")
+    for _ in range(25):
+        client.get(page_url(accused))
+    # when it is opened again, then the latest 20 views are listed, and it says so
+    html = client.get(page_url(accused)).content.decode()
+    log = html.split('class="pd-access-log')[1]
+    assert log.count("Petitioner personal data viewed") == 20
+    assert "The latest 20 are shown; the audit trail keeps every one." in log
+    assert CaseEvent.objects.filter(case=accused, kind=EventKind.PERSONAL_DATA_VIEWED).count() == 26
 
 
 # --- The reveal -------------------------------------------------------------------------
@@ -390,6 +404,29 @@ def test_the_page_costs_the_same_with_5_or_50_events(client, clerk, handler, lea
     with django_assert_num_queries(len(short_queries)):
         response = client.get(page_url(long))
     assert response.content.decode().count("次跟进") == 50
+
+
+def test_the_page_costs_the_same_with_one_live_clock_or_three(client, clerk, handler,
+                                                              django_assert_num_queries):
+    # given two signed cases, one with its acceptance-notice clock running, the other with
+    # two more clocks running beside it (each explained on the page with its pauses)
+    def build(extra_clocks: tuple[str, ...]):
+        case = CaseFactory(place_unit=demo_unit("341122100001"))
+        CasePetitionerFactory(case=case)
+        case_route(case=case, actor=clerk, lead_unit=demo_unit(TOWNSHIP))
+        case_sign(case=case, actor=handler)
+        for kind in extra_clocks:
+            DeadlineFactory(case=case, kind=kind, due_at=timezone.now() + timedelta(days=9))
+        return case
+
+    one, three = build(()), build(("reply", "review_decision"))
+    signed_in(client, handler, "en")
+    # when / then
+    with CaptureQueriesContext(connection) as one_queries:
+        assert client.get(page_url(one)).status_code == 200
+    with django_assert_num_queries(len(one_queries)):
+        html = client.get(page_url(three)).content.decode()
+    assert html.count("How the due day was computed:") == 3
 
 
 def test_the_page_in_chinese_and_in_english(client, handler, routed):
