@@ -193,6 +193,9 @@ def _list_days(days: Iterable[DayInfo]) -> str:
     return ", ".join(f"{info.day.isoformat()} {info.describe()}" for info in days)
 
 
+_BETWEEN_KEPT = 20_000  # counts kept per calendar; a long-lived process starts over beyond
+
+
 class WorkCalendar:
     """Tell working days from rest days and compute due dates (民法典 Art. 201/203).
 
@@ -209,6 +212,7 @@ class WorkCalendar:
         self._announced = frozenset(announced_years)
         self._days: dict[date, DayInfo] = {}
         self._dues: dict[tuple[date, int, Unit], DueDate] = {}
+        self._between: dict[tuple[date, date], int] = {}
 
     def day(self, d: date) -> DayInfo:
         """Return the status of ``d`` from the highest-priority source that knows it."""
@@ -292,5 +296,12 @@ class WorkCalendar:
         """Count the working days in (first, last]; negative when ``last`` is before ``first``."""
         if last < first:
             return -self.working_days_between(last, first)
-        days = (last - first).days
-        return sum(self.is_workday(first + timedelta(days=k)) for k in range(1, days + 1))
+        key = (first, last)
+        count = self._between.get(key)
+        if count is None:  # a list page asks "from today to each due day", fifty times
+            if len(self._between) > _BETWEEN_KEPT:
+                self._between.clear()
+            days = (last - first).days
+            count = self._between[key] = sum(self.is_workday(first + timedelta(days=k))
+                                             for k in range(1, days + 1))
+        return count
