@@ -83,7 +83,8 @@ def _undertaking_actions(*, user: User, case: Case) -> list[str]:
             names.append("commit")
         if open_commitments(case=case).exists():
             names.append("keep")
-    if case.status not in Case.CLOSED_STATES and can(user, Action.CASE_INSTRUCT, case):
+    if (case.status not in Case.CLOSED_STATES and case.lead_unit_id is not None
+            and can(user, Action.CASE_INSTRUCT, case)):  # a unit must be there to answer
         names.append("instruct")
     if (can(user, Action.CASE_ANSWER_INSTRUCTION, case)
             and open_instructions(case=case).exists()):

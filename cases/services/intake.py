@@ -156,9 +156,11 @@ def intake_uploads_delete_stale(*, now: datetime | None = None) -> int:
     """Delete files dropped on forms never registered, a day after (their rows, then the files
     once that is committed); return how many."""
     cutoff = (now or timezone.now()) - timedelta(hours=UPLOAD_KEEP_HOURS)
+    # By form: a form still in use (a file dropped on it within the day) keeps all its files.
+    fresh = IntakeUpload.objects.filter(uploaded_at__gte=cutoff).values("token")
     with transaction.atomic():
         stale = list(IntakeUpload.objects.select_for_update(skip_locked=True)
-                     .filter(uploaded_at__lt=cutoff))
+                     .filter(uploaded_at__lt=cutoff).exclude(token__in=fresh))
         names = [row.file.name for row in stale]
         IntakeUpload.objects.filter(pk__in=[row.pk for row in stale]).delete()
         # A stored file the case kept (never, unless moved by hand) stays.

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User
-from accounts.permissions import Action, can, holds_role_within, is_recused
+from accounts.permissions import Action, can
 
 from .. import events
 from ..choices import CaseStatus, DecisionKind
@@ -46,9 +46,17 @@ _ACCEPTED_STATES = {
 
 @transaction.atomic
 def notice_print(*, case: Case, actor: User, kind: str, at: datetime | None = None) -> Notice:
-    """Print a notice of ``case``: number it the first time, keep the number, log each print."""
+    """Print a notice of ``case``: number it the first time, keep the number, log each print.
+
+    Notices go to the petitioner, so they are printed by those who deal with the petitioner
+    (``CASE_VIEW_IDENTITY``: the office, the lead unit, the leader in charge); others who
+    see the case may look at a notice, masked, but not issue it.
+    """
     if not can(actor, Action.CASE_VIEW, case):
         raise PermissionDenied(_("You may not see this case."))
+    if not notice_may_print(user=actor, case=case):
+        raise PermissionDenied(_("Notices to the petitioner are printed by the petition office "
+                                 "or the unit handling the case."))
     decision = _printable_or_refuse(case=case, kind=kind)
     at = at or timezone.now()
     Case.objects.select_for_update().filter(pk=case.pk).first()  # one first print at a time
@@ -147,6 +155,12 @@ def notice_addressee(*, user: User, case: Case) -> str:
     return mask_name(name) if identity_masked_for(user=user, case=case) else name
 
 
+def notice_may_print(*, user: User, case: Case) -> bool:
+    """Whether ``user`` issues the case's notices: one who sees the petitioner unmasked."""
+    return not identity_masked_for(user=user, case=case)
+
+
 def notice_may_show_query_code(*, user: User, case: Case) -> bool:
-    """The query code is the petitioner's key to the public lookup: not for the accused."""
-    return not (holds_role_within(user, case.complained_unit) or is_recused(user, case))
+    """The query code is the petitioner's key to the public lookup: shown to the same people
+    who issue the notices, as the case page shows it only to those who see the petitioner."""
+    return notice_may_print(user=user, case=case)

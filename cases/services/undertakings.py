@@ -59,17 +59,26 @@ def instruction_due_proposed(*, at: datetime | None = None) -> date:
                                       Unit.WORKING).due
 
 
+# A promise or an instruction is for the months ahead; a day beyond this is a typing slip
+# (2206 for 2026), which would also fall outside the calendar the clocks count on.
+HORIZON_DAYS = 366
+
+
 def _check_day(due_on: date | None, at: datetime) -> date:
     if due_on is None:
         raise ValidationError(_("Give the day."), code="due_on")
-    if due_on < office_today(at):
+    today = office_today(at)
+    if due_on < today:
         raise ValidationError(_("The day cannot be in the past."), code="due_on")
+    if due_on > today + timedelta(days=HORIZON_DAYS):
+        raise ValidationError(_("The day must be within a year from today; check the year."),
+                              code="due_on")
     return due_on
 
 
 def _lock(case: Case) -> Case:
     """Lock the case while a row is added to it: a step moving it on waits, then sees the row."""
-    return Case.objects.select_for_update().only("status").get(pk=case.pk)
+    return Case.objects.select_for_update().only("status", "lead_unit_id").get(pk=case.pk)
 
 
 # --- Commitments ------------------------------------------------------------------------
@@ -134,10 +143,17 @@ def instruction_give(*, case: Case, actor: User, text: str, due_on: date,
     if not can(actor, Action.CASE_INSTRUCT, case):
         raise PermissionDenied(_("Only the leader in charge of case %(number)s may give an "
                                  "instruction on it.") % {"number": case.number})
-    if _lock(case).status in Case.CLOSED_STATES:
+    locked = _lock(case)
+    if locked.status in Case.CLOSED_STATES:
         raise ValidationError(_("Case %(number)s is finished; an instruction can be given "
                                 "only on an open case."), code="state",
                               params={"number": case.number})
+    # The lead unit answers an instruction (CASE_ANSWER_INSTRUCTION): before the case is
+    # routed there is no one to answer it, and an answer on the spot would leave it open.
+    if locked.lead_unit_id is None:
+        raise ValidationError(_("Case %(number)s has not been routed to a unit yet; an "
+                                "instruction can be given once a unit handles it."),
+                              code="state", params={"number": case.number})
     text = required(text, _("Write the instruction."))
     due_on = _check_day(due_on, at)
     instruction = Instruction.objects.create(case=case, text=text, due_on=due_on,

@@ -246,6 +246,17 @@ def test_looking_again_for_a_known_person_unticks_it(client, clerk, matter):
     assert "checked" not in checkbox(body, "is_first_petition")
 
 
+def test_without_javascript_a_linked_repeat_is_never_ticked_first(client, clerk, matter):
+    # given the clerk already put an earlier case's number in "Repeat of"
+    earlier = CaseFactory(registered_by=clerk)
+    signed_in(client, clerk, "en")
+    data = form_data(matter, person("张三", valid_resident_id(323)), check_repeats="1",
+                     repeat_of=earlier.number)
+    # when they look for earlier cases, then "first petition" stays unticked
+    body = client.post(URL, data).content.decode()
+    assert "checked" not in checkbox(body, "is_first_petition")
+
+
 # --- The case page -------------------------------------------------------------------------
 
 def test_the_case_page_shows_the_officer_the_marks_and_the_words(client, clerk, office, intake):

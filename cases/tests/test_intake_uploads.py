@@ -259,3 +259,17 @@ def test_the_purge_deletes_uploads_older_than_a_day_and_their_files(
     assert list(IntakeUpload.objects.all()) == [new]
     assert not default_storage.exists(old.file.name)
     assert default_storage.exists(new.file.name)
+
+
+def test_a_form_still_in_use_keeps_its_older_files(clerk):
+    # given a form whose letter was dropped 25 hours ago and a photo an hour ago
+    token = uuid4()
+    intake_uploads_stage(actor=clerk, token=token, files=[NewFile(png())])
+    intake_uploads_stage(actor=clerk, token=token, files=[NewFile(pdf())])
+    letter, photo = IntakeUpload.objects.filter(token=token).order_by("pk")
+    now = timezone.now()
+    IntakeUpload.objects.filter(pk=letter.pk).update(uploaded_at=now - timedelta(hours=25))
+    IntakeUpload.objects.filter(pk=photo.pk).update(uploaded_at=now - timedelta(hours=1))
+    # when the purge runs, then the form keeps both: it was used within the day
+    intake_uploads_purge.delay()
+    assert set(IntakeUpload.objects.values_list("pk", flat=True)) == {letter.pk, photo.pk}

@@ -234,6 +234,19 @@ def test_a_user_of_another_unit_gets_403_and_no_number(client, handler, other_ha
     assert not Notice.objects.exists() and printed(case) == []
 
 
+def test_one_who_sees_the_petitioner_masked_may_look_but_not_print(client, handler, leader):
+    # given an accepted case the county leader sees as a leader of the place, not in charge
+    case = accepted(handler)
+    signed_in(client, leader, "en")
+    # when the leader opens the notice, then it is masked, without the query code or Print
+    html = client.get(notice_url(case, "acceptance")).content.decode()
+    assert "张**" in html and "张三丰" not in html and case.query_code not in html
+    assert "pd-notice-print" not in html
+    # and printing it anyway is refused, with nothing numbered or logged
+    assert client.post(notice_url(case, "acceptance")).status_code == 403
+    assert not Notice.objects.filter(case=case).exists() and printed(case) == []
+
+
 # --- Print layout and the case page --------------------------------------------------------
 
 def test_the_notice_links_the_a4_print_css_with_the_fangsong_stack(client, handler):

@@ -239,3 +239,29 @@ def test_two_answers_at_once_one_wins_the_other_is_told(demo_users, english):
     row.refresh_from_db()
     assert row.answer == winner
     assert len(events_of(case, EventKind.INSTRUCTION_ANSWERED)) == 1
+
+
+def test_a_day_beyond_a_year_is_refused_as_a_typing_slip(demo_users):
+    # given a case 城关镇 handles
+    handler = demo_users["handler"]
+    case = CaseFactory(status=CaseStatus.IN_HANDLING, lead_unit=demo_unit(CHENGGUAN),
+                       leader=demo_users["leader"])
+    # when a commitment or an instruction is dated 2206 (for 2026), or the last day there is
+    for day in (date(2206, 10, 8), date(9999, 12, 31)):
+        with pytest.raises(ValidationError) as refused:
+            commitment_make(case=case, actor=handler, text="公示", due_on=day)
+        assert code_of(refused) == "due_on"
+        with pytest.raises(ValidationError):
+            instruction_give(case=case, actor=demo_users["leader"], text="请核查", due_on=day)
+    # then nothing was saved
+    assert not case.commitments.exists() and not case.instructions.exists()
+
+
+def test_no_instruction_before_a_unit_handles_the_case(demo_users):
+    # given a registered case with a leader in charge but no lead unit yet
+    leader = demo_users["leader"]
+    case = CaseFactory(status=CaseStatus.REGISTERED, leader=leader)
+    # then an instruction is refused: no one could answer it
+    with pytest.raises(ValidationError) as refused:
+        instruction_give(case=case, actor=leader, text="请核查", due_on=in_days(5))
+    assert code_of(refused) == "state" and not case.instructions.exists()

@@ -113,7 +113,9 @@ def _with_repeats_checked(request: HttpRequest, offices, staged: StagedUploads) 
     form = IntakeForm(request.POST, user=request.user, offices=offices)
     lookup = _repeats(request, units=form.units)
     data = request.POST.copy()
-    if lookup.first_petition is not None:
+    if data.get("repeat_of", "").strip():  # linked as a repeat: never a first petition
+        data["is_first_petition"] = ""
+    elif lookup.first_petition is not None:
         data["is_first_petition"] = "on" if lookup.first_petition else ""
     return _quietly(request, offices, data, staged, lookup=lookup)
 

@@ -21,6 +21,7 @@ from ..models import Case, Deadline, Notice, NoticeKind
 from ..selectors.wording import display_formats
 from ..services.notices import (
     notice_addressee,
+    notice_may_print,
     notice_may_show_query_code,
     notice_preview,
     notice_print,
@@ -52,6 +53,7 @@ def _context(request: HttpRequest, case: Case, row: Notice) -> dict:
         "case": case, "notice": row, "decision": row.decision, "issuer": _issuer(case, row),
         "addressee": notice_addressee(user=request.user, case=case),
         "show_query_code": notice_may_show_query_code(user=request.user, case=case),
+        "may_print": notice_may_print(user=request.user, case=case),
         "issued_on": row.issued_at.astimezone(OFFICE_TZ).date(),
         "day_format": display_formats()[0],
         "acceptance_due": _acceptance_due(case) if row.kind == NoticeKind.ROUTING_SLIP else None,
