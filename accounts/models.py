@@ -68,6 +68,11 @@ class User(AbstractUser):
         _("language"), max_length=10, choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
+    notification_digest = models.BooleanField(
+        _("daily notification digest"), default=False,
+        help_text=_("Send one mail a day listing the day's notifications, instead of one "
+                    "mail per notification."),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -143,7 +143,7 @@ def test_with_the_broker_stopped_the_edit_is_saved_and_the_nightly_recompute_mov
     # and the administrator is told the nightly recompute will move the clocks
     assert any(m.startswith("The task queue is unavailable") and "(02:30)" in m
                for m in shown(response))
-    assert "Clock recompute not queued" in caplog.text
+    assert f"Task {clocks_recompute_task.name} not queued" in caplog.text
     deadline.refresh_from_db()
     assert deadline.due_on == D("2026-03-17")
     # when beat's nightly entry runs on a worker

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ops",
     "cases",
     "mediation",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -158,6 +160,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 HEARTBEAT_INTERVAL_SECONDS = env.int("HEARTBEAT_INTERVAL_SECONDS", default=30)
+# How often beat runs the escalation sweep (cases/services/escalation.py).
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
+
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "ops.tasks.heartbeat_task",
@@ -170,12 +175,59 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"reason": "nightly check"},
     },
+    # The escalation ladder: every clock whose next level came due fires (issue 8).
+    "escalation-sweep": {
+        "task": "cases.tasks.escalation_sweep_task",
+        "schedule": schedule(timedelta(seconds=SWEEP_INTERVAL_SECONDS)),
+    },
+    # A ladder or calendar changed outside the admin still reaches every open clock.
+    "escalation-reschedule-nightly": {
+        "task": "cases.tasks.escalation_reschedule_task",
+        "schedule": crontab(hour=2, minute=50),
+    },
     # Files dropped on intake forms that were never registered go after a day.
     "intake-uploads-purge-daily": {
         "task": "cases.tasks.intake_uploads_purge",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The outbox: mail and SMS due (new or retried), and tasks queued while the broker
+    # was down. Each also runs at once after the commit that queued its rows.
+    "notifications-outbox-deliver": {
+        "task": "notifications.tasks.outbox_deliver",
+        "schedule": schedule(timedelta(minutes=1)),
+    },
+    "notifications-outbox-relay": {
+        "task": "notifications.tasks.outbox_relay",
+        "schedule": schedule(timedelta(minutes=1)),
+    },
+    # Users who chose the daily digest get the day's notifications at 18:00 office time.
+    "notifications-digest-daily": {
+        "task": "notifications.tasks.digest_send",
+        "schedule": crontab(hour=18, minute=0),
+    },
 }
+
+# --- Mail and notifications ---------------------------------------------
+# SMTP in production (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the
+# EMAIL_* variables); `make run` and the demo write each mail as a file under
+# $PETITIONDESK_DATA_DIR/mail/. The outbox retries a message that fails.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="petitiondesk@localhost")
+# Links in mail are this address plus the page's path.
+PETITIONDESK_SITE_URL = env("PETITIONDESK_SITE_URL", default="http://127.0.0.1:8000")
+# Channel name → class with send(message); add "sms" here for a gateway, e.g.
+# "notifications.channels.LogSmsChannel" to try it out (it only logs).
+NOTIFICATION_CHANNELS = {"mail": "notifications.channels.MailChannel"}
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=60)
 
 # --- API -----------------------------------------------------------------
 REST_FRAMEWORK = {
