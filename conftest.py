@@ -50,13 +50,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Put back the reference rows that migrations seed.
 
     Transactional tests (browser, real worker) end by truncating every table; with
-    --reuse-db the next session would start without the statutory clock rules.
+    --reuse-db the next session would start without the statutory clock rules and the
+    escalation ladder.
     """
+    from cases.deadlines.ladder import ladder_seed
     from cases.deadlines.rules import rules_seed
-    from cases.models import DeadlineRule
+    from cases.models import DeadlineRule, LadderStep
 
     with django_db_blocker.unblock():
         rules_seed(DeadlineRule)
+        ladder_seed(LadderStep)
 
 
 @pytest.fixture

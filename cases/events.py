@@ -178,6 +178,18 @@ def instruction_answered(*, case: Case, actor: Any, at: datetime,
     })
 
 
+# --- Escalation -------------------------------------------------------------------------
+
+def escalated(*, case: Case | int, at: datetime, deadline: Deadline, level: int, offset: int,
+              action: str, audiences: list[str], recipients: set[int] | list[int]) -> CaseEvent:
+    """A level of the ladder fired on a clock (by the sweep: no actor)."""
+    return _event(case, EventKind.ESCALATED, None, at, {
+        **_clock(deadline), "level": level, "offset": offset, "action": action,
+        "audiences": audiences, "recipients": sorted(recipients),
+        "due_on": _day(deadline.due_on),
+    })
+
+
 # --- Clocks ----------------------------------------------------------------------------
 
 def _clock(deadline: Deadline) -> dict:

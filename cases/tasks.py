@@ -1,8 +1,12 @@
 """Thin Celery wrappers around the case services: ids in, one service call."""
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
@@ -23,3 +27,23 @@ def intake_uploads_purge() -> None:
     from cases.services.intake import intake_uploads_delete_stale
 
     intake_uploads_delete_stale(now=timezone.now())
+
+
+# A sweep that overran its minute is not piled up: beat's next one expires unstarted.
+@shared_task(ignore_result=True, expires=55)
+def escalation_sweep_task() -> None:
+    """Fire the escalation ladder on every clock due; two at once fire nothing twice."""
+    from cases.services.escalation import escalation_sweep
+
+    report = escalation_sweep()
+    if report.total:
+        logger.info("sweep fired %s escalations on %s clocks", report.total, report.clocks)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
+             ignore_result=True)
+def escalation_reschedule_task(*, kind: str = "") -> None:
+    """Recompute the next escalation of open clocks (after a ladder edit, and nightly)."""
+    from cases.services.escalation import escalation_reschedule
+
+    escalation_reschedule(kind=kind or None)

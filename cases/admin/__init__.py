@@ -1,3 +1,4 @@
-"""Admin for the case core: cases (case.py) and calendar and clocks (calendar.py)."""
+"""Admin for the case core: cases (case.py), calendar and clocks (calendar.py), the
+escalation ladder (ladder.py)."""
 
-from . import calendar, case  # noqa: F401  (registration happens on import)
+from . import calendar, case, ladder  # noqa: F401  (registration happens on import)

@@ -213,6 +213,7 @@ class WorkCalendar:
         self._days: dict[date, DayInfo] = {}
         self._dues: dict[tuple[date, int, Unit], DueDate] = {}
         self._between: dict[tuple[date, date], int] = {}
+        self._back: dict[tuple[date, int], date] = {}
 
     def day(self, d: date) -> DayInfo:
         """Return the status of ``d`` from the highest-priority source that knows it."""
@@ -291,6 +292,18 @@ class WorkCalendar:
             skipped=tuple(skipped),
             moved_from=None,
         )
+
+    def working_day_before(self, day: date, count: int) -> date:
+        """The working day ``count`` working days before ``day`` (``day`` itself not counted)."""
+        found = self._back.get((day, count))
+        if found is None:  # a sweep asks this for thousands of clocks due the same day
+            d, counted = day, 0
+            while counted < count:
+                d -= ONE_DAY
+                if self.is_workday(d):
+                    counted += 1
+            found = self._back[(day, count)] = d
+        return found
 
     def working_days_between(self, first: date, last: date) -> int:
         """Count the working days in (first, last]; negative when ``last`` is before ``first``."""

@@ -24,12 +24,14 @@ from accounts.models import User
 from cases import events
 from cases.choices import ClockKind, ClockStatus, EventKind
 from cases.deadlines.calendar import DayOverride, DueDate, Unit, WorkCalendar, days_text
+from cases.deadlines.schedule import clocks_schedule
 from cases.models import AnnouncedYear, CalendarDay, Case, CaseEvent, Deadline, DeadlineRule
 
 # Days are the office's days (Asia/Shanghai), whatever the server's zone; case numbers
 # take their year from the same clock.
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
-_DUE_FIELDS = ["due_on", "due_at", "provisional"]
+# A clock's due time and, derived from it, its next escalation (``_schedule``).
+_DUE_FIELDS = ["due_on", "due_at", "provisional", "next_level", "next_fire_at"]
 
 
 class ClockError(ValidationError):
@@ -169,6 +171,7 @@ def clock_start(*, case: Case, kind: ClockKind | str, start: datetime, actor: Us
     deadline = Deadline(case=case, kind=kind, starts_on=_local_day(start), length=rule.length,
                         unit=rule.unit, is_window=rule.is_window)
     set_due(deadline, deadline_due(deadline))
+    _schedule(deadline)
     try:
         with transaction.atomic():
             deadline.save(force_insert=True)
@@ -218,6 +221,7 @@ def _clock_close(*, case: Case, kind: str, status: str, actor: User | None, at: 
         status = ClockStatus.LAPSED
     deadline.status = status
     deadline.closed_at = at
+    _schedule(deadline)
     deadline.save(update_fields=["status", "closed_at", "paused_on", "paused_days", *_DUE_FIELDS])
     events.record(events.clock_closed(case=case, actor=actor, at=at, deadline=deadline,
                                       kind=_CLOSING_EVENT[status], reason=reason,
@@ -238,7 +242,8 @@ def clock_pause(*, case: Case, kind: ClockKind | str, actor: User | None, at: da
                          % _names(case, kind), code="not_running")
     deadline.status = ClockStatus.PAUSED
     deadline.paused_on = _local_day(at)
-    deadline.save(update_fields=["status", "paused_on"])
+    _schedule(deadline)  # a paused clock does not escalate
+    deadline.save(update_fields=["status", "paused_on", "next_level", "next_fire_at"])
     events.record(events.clock_paused(case=case, actor=actor, at=at, deadline=deadline,
                                       reason=reason))
     return deadline
@@ -254,6 +259,7 @@ def clock_resume(*, case: Case, kind: ClockKind | str, actor: User | None,
                          % _names(case, kind), code="not_paused")
     old_due, paused_on = deadline.due_on, deadline.paused_on
     added = _fold_pause(deadline, _local_day(at))
+    _schedule(deadline)
     deadline.save(update_fields=["status", "paused_on", "paused_days", *_DUE_FIELDS])
     events.record(events.clock_resumed(case=case, actor=actor, at=at, deadline=deadline,
                                        paused_on=paused_on, resumed_on=_local_day(at),
@@ -274,6 +280,7 @@ def clock_extend(*, case: Case, kind: ClockKind | str, days: int, actor: User | 
     old_due, old_provisional = deadline.due_on, deadline.provisional
     deadline.extension_days += days
     set_due(deadline, deadline_due(deadline))
+    _schedule(deadline)
     deadline.save(update_fields=["extension_days", *_DUE_FIELDS])
     events.record(events.clock_recomputed(case=case, actor=actor, at=at, deadline=deadline,
                                           cause="extension", old_due=old_due,
@@ -307,6 +314,14 @@ def _live(case: Case, kind: str) -> Deadline | None:
 def _local_day(instant: datetime) -> date:
     """The calendar day of ``instant`` in the office's time zone (Asia/Shanghai)."""
     return timezone.localtime(instant, OFFICE_TZ).date()
+
+
+def _schedule(deadline: Deadline) -> None:
+    """Set the clock's next escalation from its due time (cases/deadlines/schedule.py)."""
+    if deadline.status != ClockStatus.OPEN or deadline.is_window:
+        deadline.next_level = deadline.next_fire_at = None
+    else:
+        clocks_schedule([deadline], calendar=office_calendar(), tz=OFFICE_TZ)
 
 
 def set_due(deadline: Deadline, due: DueDate) -> None:

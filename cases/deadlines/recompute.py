@@ -22,7 +22,8 @@ from django.db import connection, transaction
 from accounts.models import User
 from cases import events
 from cases.deadlines.calendar import WorkCalendar
-from cases.deadlines.clocks import count_due, deadline_due, office_calendar, set_due
+from cases.deadlines.clocks import OFFICE_TZ, count_due, deadline_due, office_calendar, set_due
+from cases.deadlines.schedule import clocks_schedule
 from cases.models import CaseEvent, Deadline
 
 RECOMPUTE_BATCH = 2000
@@ -74,6 +75,7 @@ def _recompute_batch(ids: Sequence[int], *, actor: User | None, at: datetime,
         rows.append(events.clock_recomputed(
             case=deadline.case_id, actor=actor, at=at, deadline=deadline, cause="calendar",
             old_due=old_due, old_provisional=old_provisional, reason=reason))
+    clocks_schedule(changed, calendar=calendar, tz=OFFICE_TZ)  # the ladder follows the due
     _write_dues(changed)
     if rows:
         CaseEvent.objects.bulk_create(rows)
@@ -92,14 +94,17 @@ def _write_dues(clocks: list[Deadline]) -> None:
         cursor.execute(_UPDATE_DUES_SQL, [
             [d.pk for d in clocks], [d.due_on for d in clocks],
             [d.due_at for d in clocks], [d.provisional for d in clocks],
+            [d.next_level for d in clocks], [d.next_fire_at for d in clocks],
         ])
 
 
 _UPDATE_DUES_SQL = """
     UPDATE cases_deadline AS d
-       SET due_on = v.due_on, due_at = v.due_at, provisional = v.provisional
-      FROM unnest(%s::bigint[], %s::date[], %s::timestamptz[], %s::boolean[])
-           AS v(id, due_on, due_at, provisional)
+       SET due_on = v.due_on, due_at = v.due_at, provisional = v.provisional,
+           next_level = v.next_level, next_fire_at = v.next_fire_at
+      FROM unnest(%s::bigint[], %s::date[], %s::timestamptz[], %s::boolean[],
+                  %s::smallint[], %s::timestamptz[])
+           AS v(id, due_on, due_at, provisional, next_level, next_fire_at)
      WHERE d.id = v.id
 """
 

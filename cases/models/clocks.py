@@ -65,6 +65,12 @@ class Deadline(models.Model):
     due_at = models.DateTimeField(_("due at"))
     provisional = models.BooleanField(_("provisional"), default=False)
     closed_at = models.DateTimeField(_("met or cancelled at"), null=True, blank=True)
+    # The next level of the escalation ladder still to fire on this clock, and when: the
+    # sweep selects ``next_fire_at <= now`` by index (cases/services/escalation.py keeps
+    # both; NULL once nothing is left to fire, or while the clock is not open).
+    next_level = models.PositiveSmallIntegerField(_("next escalation level"), null=True,
+                                                  blank=True)
+    next_fire_at = models.DateTimeField(_("next escalation at"), null=True, blank=True)
 
     objects = DeadlineQuerySet.as_manager()
 
@@ -76,6 +82,9 @@ class Deadline(models.Model):
             models.Index(fields=["due_at"], name="deadline_open_due",
                          condition=Q(status=ClockStatus.OPEN)),
             models.Index(fields=["case", "kind"], name="deadline_case_kind"),
+            # The sweep's query: what fires next, before T.
+            models.Index(fields=["next_fire_at"], name="deadline_next_fire",
+                         condition=Q(next_fire_at__isnull=False)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "kind"], name="one_live_clock_per_kind",

@@ -20,6 +20,7 @@ from cases.models.handling import MAX_ATTACHMENT_BYTES
 from cases.services.intake import (
     NewFile,
     case_register_once,
+    intake_uploads_delete_stale,
     intake_uploads_stage,
 )
 from cases.services.registration import CaseIntake, PetitionerInput
@@ -271,5 +272,5 @@ def test_a_form_still_in_use_keeps_its_older_files(clerk):
     IntakeUpload.objects.filter(pk=letter.pk).update(uploaded_at=now - timedelta(hours=25))
     IntakeUpload.objects.filter(pk=photo.pk).update(uploaded_at=now - timedelta(hours=1))
     # when the purge runs, then the form keeps both: it was used within the day
-    intake_uploads_purge.delay()
+    intake_uploads_delete_stale(now=now)
     assert set(IntakeUpload.objects.values_list("pk", flat=True)) == {letter.pk, photo.pk}

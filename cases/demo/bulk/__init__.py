@@ -132,6 +132,11 @@ def demo_cases_seed(*, count: int, seed: int = 2026, stdout=None) -> BulkReport:
                              f"{time.perf_counter() - started:.0f} s\n")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(TABLES))
+    # COPY wrote the clocks without their next escalation: schedule the open ones, so the
+    # sweep takes them up (an overdue demo case escalates at the first sweep).
+    from cases.services.escalation import escalation_reschedule
+
+    escalation_reschedule()
     report.seconds = time.perf_counter() - started
     report.statuses.update(generator.statuses)
     return report

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from ops.bench.screens import Screens
+from ops.bench.sweep import bench_sweep
 from ops.bench.topup import cases_topup
 
 DEFAULT_CASES = 100_000
@@ -53,3 +54,5 @@ class Command(BaseCommand):
         self.stdout.write(f"bench: cases {before + (report.cases if report else 0)} cases")
         Screens(runs=options["runs"], warmups=options["warmups"], out=self.stdout.write,
                 err=self.stderr.write).run()
+        bench_sweep(line=lambda name, value, unit: self.stdout.write(
+            f"bench: {name} {value} {unit}"), err=self.stderr.write)
