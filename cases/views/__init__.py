@@ -8,10 +8,10 @@ from .case_page import attachment_download, case_detail, identity_reveal
 from .intake import intake, petitioner_lookup, repeat_candidates_view
 from .lists import case_list_view
 from .notices import notice
-from .placeholders import overdue
+from .overdue import overdue_audit, overdue_export
 from .steps import step
 from .workspaces import my_cases, unit_cases
 
 __all__ = ["attachment_download", "case_detail", "case_list_view", "identity_reveal", "intake",
-           "my_cases", "notice", "overdue", "petitioner_lookup", "repeat_candidates_view",
-           "step", "unit_cases"]
+           "my_cases", "notice", "overdue_audit", "overdue_export", "petitioner_lookup",
+           "repeat_candidates_view", "step", "unit_cases"]
