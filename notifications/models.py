@@ -61,7 +61,22 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class OutboxMessage(models.Model):
+class OutboxRow(models.Model):
+    """What every outbox row carries: pending until sent, attempts and when to try next."""
+
+    status = models.CharField(_("status"), max_length=10, choices=OutboxStatus.choices,
+                              default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboxMessage(OutboxRow):
     """One message to deliver through one channel ("mail", "sms"), retried until sent."""
 
     channel = models.CharField(_("channel"), max_length=20)
@@ -74,13 +89,6 @@ class OutboxMessage(models.Model):
     # day is simply not queued (INSERT … ON CONFLICT DO NOTHING). Null: no cap.
     dedupe_key = models.CharField(_("de-duplication key"), max_length=200, null=True,
                                   blank=True, unique=True)
-    status = models.CharField(_("status"), max_length=10, choices=OutboxStatus.choices,
-                              default=OutboxStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt at"))
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"))
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outgoing message")
@@ -94,18 +102,11 @@ class OutboxMessage(models.Model):
         return f"{self.channel} → {self.address}: {self.subject}"
 
 
-class OutboxTask(models.Model):
+class OutboxTask(OutboxRow):
     """A Celery task queued from a request or a sweep, kept until the broker took it."""
 
     task_name = models.CharField(_("task"), max_length=200)
     kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=OutboxStatus.choices,
-                              default=OutboxStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt at"))
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created at"))
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("queued task")
