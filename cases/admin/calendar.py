@@ -58,11 +58,11 @@ class RecomputesClocks:
                                          "changed calendar; each change is recorded on its case."),
                               messages.INFO)
         else:
-            self.message_user(request, _("The task queue is unavailable, so open deadlines will be "
-                                         "recomputed against the changed calendar at the nightly "
-                                         "recompute (%(time)s); each change is recorded on its "
-                                         "case.") % {"time": nightly_recompute_time()},
-                              messages.WARNING)
+            self.message_user(request, _("The task queue is unavailable: the recompute waits in "
+                                         "the outbox and starts within a minute of the queue "
+                                         "coming back, or at the nightly recompute (%(time)s) at "
+                                         "the latest; each change is recorded on its case.")
+                              % {"time": nightly_recompute_time()}, messages.WARNING)
 
 
 @admin.register(CalendarDay)
