@@ -66,6 +66,10 @@ class Action(StrEnum):
     CASE_COMMIT = "case.commit"
     CASE_INSTRUCT = "case.instruct"
     CASE_ANSWER_INSTRUCTION = "case.answer_instruction"
+    # On a supervision order: the unit it is addressed to answers it.
+    SUPERVISION_ANSWER = "supervision.answer"
+    # The county's board of listed supervision (挂牌督办): every member of staff.
+    SUPERVISION_BOARD = "supervision.board"
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,11 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         _CO_HANDLER,
         _CO_HEAD,
     ),
-    Action.CASE_SUPERVISE: (InUnit(Role.SUPERVISOR, _LEAD), InUnit(Role.SUPERVISOR, _OFFICE)),
+    # Supervisors issue supervision orders (督办, R22 Art.40) on any case in their
+    # jurisdiction: the office that registered it, the unit leading it, the place of the
+    # matter. They also accept or send back the answers, and list an order (挂牌督办).
+    Action.CASE_SUPERVISE: (InUnit(Role.SUPERVISOR, _LEAD), InUnit(Role.SUPERVISOR, _OFFICE),
+                            InUnit(Role.SUPERVISOR, _PLACE)),
     # The petition office puts a leader in charge (包案, R22 Art.18).
     Action.CASE_ASSIGN_LEADER: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
     # Whoever adds to the record may attach a scan, photo or document to it.
@@ -179,6 +187,13 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     # The leader in charge instructs (批示) and the lead unit answers.
     Action.CASE_INSTRUCT: (IsOwner(Role.LEADER, "leader"),),
     Action.CASE_ANSWER_INSTRUCTION: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
+    # A supervision order is answered by the unit it is addressed to (``order.unit``): the
+    # lead unit, or the petition office on a case it had not routed yet.
+    Action.SUPERVISION_ANSWER: (InUnit(Role.HANDLER, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
+                                InUnit(Role.CLERK, "unit")),
+    # The board is the county's: which county's is the board's own filter
+    # (``supervision_board`` in cases/selectors/supervision.py).
+    Action.SUPERVISION_BOARD: tuple(InUnit(role) for role in Role),
 }
 
 # Actions a recused staff member may not take on the case (回避, R22 Art.28).
@@ -188,7 +203,7 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_LEAD, Action.CASE_REVEAL_IDENTITY, Action.CASE_SUPERVISE,
     Action.CASE_ASSIGN_LEADER, Action.CASE_ATTACH, Action.CASE_HEARING, Action.CASE_DELIVER,
     Action.CASE_VIEW_IDENTITY, Action.CASE_COMMIT, Action.CASE_INSTRUCT,
-    Action.CASE_ANSWER_INSTRUCTION,
+    Action.CASE_ANSWER_INSTRUCTION, Action.SUPERVISION_ANSWER,
 })
 
 # Actions refused to anyone holding a role in the unit complained about or below it

@@ -120,6 +120,17 @@ class ClockKind(models.TextChoices):
     REVIEW_DECISION = "review_decision", _("Review decision")
     REREVIEW_REQUEST = "rereview_request", _("Re-review request window")
     REREVIEW_DECISION = "rereview_decision", _("Re-review decision")
+    # A supervision order's answer (督办), due on the day the supervisor set.
+    SUPERVISION = "supervision", _("Supervision order")
+
+
+class SupervisionStatus(models.TextChoices):
+    """Where a supervision order (督办) stands: the unit owes an answer, the supervisor owes
+    a verdict on it, or it is over (the answer accepted)."""
+
+    OPEN = "open", _("Awaiting the unit's answer")
+    ANSWERED = "answered", _("Answered, awaiting the supervisor")
+    CLOSED = "closed", _("Closed: answer accepted")
 
 
 class ClockStatus(models.TextChoices):
@@ -175,6 +186,10 @@ class EventKind(models.TextChoices):
     COMMITMENT_KEPT = "commitment_kept", _("Commitment kept")
     INSTRUCTION_GIVEN = "instruction_given", _("Leader's instruction given")
     INSTRUCTION_ANSWERED = "instruction_answered", _("Leader's instruction answered")
+    SUPERVISION_ISSUED = "supervision_issued", _("Supervision order issued")
+    SUPERVISION_ANSWERED = "supervision_answered", _("Supervision order answered")
+    SUPERVISION_DECIDED = "supervision_decided", _("Supervision answer accepted or sent back")
+    SUPERVISION_LISTED = "supervision_listed", _("Listed supervision changed")
 
 
 # What each step of the state machine is called on a button and in a refusal.

@@ -26,6 +26,8 @@ from .models import (
     Leadership,
     Notice,
     Recusal,
+    SupervisionAnswer,
+    SupervisionOrder,
 )
 
 
@@ -175,6 +177,42 @@ def instruction_answered(*, case: Case, actor: Any, at: datetime,
     return _event(case, EventKind.INSTRUCTION_ANSWERED, actor, at, {
         "instruction": row.pk, "answer": row.answer, "due_on": _day(row.due_on),
         "on_time": at <= row.due_at,
+    })
+
+
+# --- Supervision (督办) --------------------------------------------------------------------
+
+def supervision_issued(*, case: Case | int, actor: Any, at: datetime, row: SupervisionOrder,
+                       due_on: date) -> CaseEvent:
+    """An order issued by a supervisor, or opened by the ladder (no actor, its escalation)."""
+    return _event(case, EventKind.SUPERVISION_ISSUED, actor, at, {
+        "order": row.pk, "demand": row.demand, "escalation": row.escalation_id,
+        "unit": row.unit_id, "due_on": _day(due_on), "listed": row.listed,
+    })
+
+
+def supervision_answered(*, case: Case, actor: Any, at: datetime,
+                         row: SupervisionAnswer, due_at: datetime) -> CaseEvent:
+    return _event(case, EventKind.SUPERVISION_ANSWERED, actor, at, {
+        "order": row.order_id, "answer": row.text, "due_on": _day(row.due_on),
+        "on_time": at <= due_at,
+    })
+
+
+def supervision_decided(*, case: Case, actor: Any, at: datetime, row: SupervisionAnswer,
+                        due_on: date | None) -> CaseEvent:
+    """The supervisor accepted the answer (the order closes) or sent it back, with the
+    new day to answer by."""
+    return _event(case, EventKind.SUPERVISION_DECIDED, actor, at, {
+        "order": row.order_id, "verdict": row.verdict, "note": row.verdict_note,
+        "due_on": _day(due_on),
+    })
+
+
+def supervision_listed(*, case: Case, actor: Any, at: datetime, row: SupervisionOrder,
+                       reason: str) -> CaseEvent:
+    return _event(case, EventKind.SUPERVISION_LISTED, actor, at, {
+        "order": row.pk, "listed": row.listed, "reason": reason,
     })
 
 

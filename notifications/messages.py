@@ -93,6 +93,12 @@ message_register("clock.overdue", title=_(
     "level %(level)s)"))
 message_register("supervision.ordered", title=_(
     "Case %(case_number)s: a supervision order (督办) was issued, due on %(due_on)s"))
+message_register("supervision.answered", title=_(
+    "Case %(case_number)s: %(unit)s answered the supervision order; accept the answer or "
+    "send it back"))
+message_register("supervision.sent_back", title=_(
+    "Case %(case_number)s: the answer to the supervision order was sent back; answer again "
+    "by %(due_on)s"))
 message_register("instruction.due", title=_(
     "Case %(case_number)s: a leader's instruction is due on %(due_on)s"))
 message_register("commitment.due", title=_(

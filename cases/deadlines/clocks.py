@@ -160,16 +160,21 @@ def _pause_lines(deadline: Deadline, resumed: list[dict] | None) -> list[str]:
 
 @transaction.atomic
 def clock_start(*, case: Case, kind: ClockKind | str, start: datetime, actor: User | None,
-                at: datetime) -> Deadline:
-    """Start a clock of the rule's length; the local start day is not counted (民法典 Art. 201)."""
+                at: datetime, days: int | None = None) -> Deadline:
+    """Start a clock of the rule's length; the local start day is not counted (民法典 Art. 201).
+
+    ``days``: a length in calendar days chosen by whoever set the clock (a supervisor's
+    day to answer by) in place of the rule's; the rest-day rule still moves its last day.
+    """
     rule = DeadlineRule.objects.filter(kind=kind).first()
     if rule is None:
         raise ClockError(_("No deadline rule is set for the %(kind)s clock.")
                          % {"kind": ClockKind(kind).label}, code="no_rule")
     if Deadline.objects.filter(case=case, kind=kind).live().exists():
         raise _already_running(case, kind)
-    deadline = Deadline(case=case, kind=kind, starts_on=_local_day(start), length=rule.length,
-                        unit=rule.unit, is_window=rule.is_window)
+    length, unit = (rule.length, rule.unit) if days is None else (days, Unit.CALENDAR)
+    deadline = Deadline(case=case, kind=kind, starts_on=_local_day(start), length=length,
+                        unit=unit, is_window=rule.is_window)
     set_due(deadline, deadline_due(deadline))
     _schedule(deadline)
     try:

@@ -36,6 +36,13 @@ DEFAULT_LADDER = (
     # Review and re-review decisions are recorded by the petition office for the level above.
     *_ladder("review_decision", ("office",)),
     *_ladder("rereview_decision", ("office",)),
+    # A supervision order's answer: the unit is warned, the supervisor told at the due
+    # time, the leader after three working days, the principal leaders after ten. No
+    # level opens a supervision order on a supervision order.
+    Rung("supervision", 1, -3, ("unit",)),
+    Rung("supervision", 2, 0, ("unit", "supervisor")),
+    Rung("supervision", 3, 3, ("supervisor", "leader")),
+    Rung("supervision", 4, 10, ("principal", "supervisor")),
 )
 
 

@@ -26,6 +26,9 @@ STATUTORY_RULES = (
     StatutoryRule("review_decision", 30, "calendar", "信访工作条例 第三十五条"),
     StatutoryRule("rereview_request", 30, "calendar", "信访工作条例 第三十六条", is_window=True),
     StatutoryRule("rereview_decision", 30, "calendar", "信访工作条例 第三十六条"),
+    # R22 Art.40 sets no answer period for a supervision order; the 2005 regulation's
+    # written answer within 30 days (R05 Art.36) is the default the form proposes.
+    StatutoryRule("supervision", 30, "calendar", "信访工作条例 第四十条; 信访条例(2005) 第三十六条"),
 )
 
 

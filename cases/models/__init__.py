@@ -9,11 +9,12 @@ from .handling import Attachment, Decision, Extension, IntakeUpload, Leadership,
 from .notices import Notice, NoticeKind, NoticeSequence
 from .people import Petitioner
 from .reference import Category
+from .supervision import SupervisionAnswer, SupervisionOrder
 from .undertakings import Commitment, Instruction
 
 __all__ = [
     "AnnouncedYear", "Audience", "Escalation", "LadderAction", "LadderStep", "Attachment", "CalendarDay", "Case", "CaseEvent", "CaseNumberSequence",
     "CasePetitioner", "CaseQuerySet", "Category", "Commitment", "Deadline", "DeadlineRule",
     "Decision", "Extension", "Instruction", "IntakeUpload", "Leadership", "Notice", "NoticeKind",
-    "NoticeSequence", "Petitioner", "Recusal",
+    "NoticeSequence", "Petitioner", "Recusal", "SupervisionAnswer", "SupervisionOrder",
 ]
