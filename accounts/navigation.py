@@ -28,6 +28,8 @@ ENTRIES = (
     NavEntry(Action.MEDIATION_REPORT, "mediation:reports", _("Grid reports"), "geo-alt"),
     NavEntry(Action.MEDIATION_HANDLE, "mediation:home", _("Mediation"), "people"),
     NavEntry(Action.ADMINISTER, "admin:index", _("Administration"), "gear"),
+    # Every member of staff sees the county's board of listed supervision (挂牌督办).
+    NavEntry(Action.SUPERVISION_BOARD, "cases:supervision", _("Supervision"), "flag"),
     # Every case the user may see; last, so it is nobody's home.
     NavEntry(Action.CASE_VIEW, "cases:list", _("All cases"), "list-ul"),
 )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("mine/", views.my_cases, name="my_cases"),
     path("overdue/", views.overdue_audit, name="overdue"),
     path("overdue/export.xlsx", views.overdue_export, name="overdue_export"),
+    path("supervision/", views.supervision, name="supervision"),
     path("<case_number:number>/", views.case_detail, name="detail"),
     path("<case_number:number>/reveal/", views.identity_reveal, name="reveal"),
     path("<case_number:number>/steps/<slug:name>/", views.step, name="step"),

@@ -10,8 +10,9 @@ from .lists import case_list_view
 from .notices import notice
 from .overdue import overdue_audit, overdue_export
 from .steps import step
+from .supervision import supervision
 from .workspaces import my_cases, unit_cases
 
 __all__ = ["attachment_download", "case_detail", "case_list_view", "identity_reveal", "intake",
            "my_cases", "notice", "overdue_audit", "overdue_export", "petitioner_lookup",
-           "repeat_candidates_view", "step", "unit_cases"]
+           "repeat_candidates_view", "step", "supervision", "unit_cases"]
