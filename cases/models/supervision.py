@@ -13,6 +13,7 @@ back, so the unit never has two orders on one matter (cases/DECISIONS.md, "Super
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import OrgUnit, User
 
@@ -77,7 +78,9 @@ class SupervisionAnswer(models.Model):
     another. Rows are kept: the history of an order is its answers in order."""
 
     ACCEPTED, SENT_BACK = "accepted", "sent_back"
-    VERDICTS = [(ACCEPTED, _("Accepted")), (SENT_BACK, _("Sent back"))]
+    # Not the case state "Accepted" (受理): the supervisor accepts the answer (认可).
+    VERDICTS = [(ACCEPTED, pgettext_lazy("supervision verdict", "Accepted")),
+                (SENT_BACK, pgettext_lazy("supervision verdict", "Sent back"))]
 
     order = models.ForeignKey(SupervisionOrder, on_delete=models.CASCADE,
                               related_name="answers", verbose_name=_("supervision order"))

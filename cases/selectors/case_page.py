@@ -8,16 +8,17 @@ however long it is. Masking and hidden files come from ``cases/services/privacy.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models import User
 from accounts.permissions import Action, can
@@ -27,16 +28,27 @@ from ..choices import (
     CauseTag,
     ClockKind,
     ClockStatus,
+    SupervisionStatus,
 )
 from ..deadlines.calendar import Unit, WorkCalendar, days_text
 from ..deadlines.clocks import OFFICE_TZ, clock_resumes, deadline_explain, office_calendar
 from ..filters import due_soon_cutoff
-from ..models import Attachment, Case, Commitment, Deadline, Decision, Instruction, Leadership
+from ..models import (
+    Attachment,
+    Case,
+    Commitment,
+    Deadline,
+    Decision,
+    Instruction,
+    Leadership,
+    SupervisionAnswer,
+    SupervisionOrder,
+)
 from ..models.clocks import LIVE_STATUSES
 from ..models.undertakings import OwnClock
 from ..services.privacy import PetitionerView, attachments_for, petitioner_view_for
 from .lists import NextDeadline, deadline_standing
-from .timeline import AccessLog, TimelineEntry, access_log, timeline
+from .timeline import AccessLog, TimelineEntry, access_log, order_demand, timeline
 from .windows import case_available_transitions, undelivered_decision
 from .wording import choice_label, duty_label
 
@@ -132,6 +144,26 @@ class Undertaking:
 
 
 @dataclass(frozen=True)
+class AnswerRow:
+    """One answer to a supervision order, with the supervisor's verdict once given."""
+
+    answer: SupervisionAnswer
+    on_time: bool  # given by the end of the day it was due on
+    verdict: str  # the verdict as the page says it; "" while the supervisor has not decided
+
+
+@dataclass(frozen=True)
+class SupervisionRow:
+    """A supervision order (督办) as the case page shows it."""
+
+    order: SupervisionOrder
+    demand: str  # the supervisor's words, or why the escalation ladder opened it
+    status: str
+    due: OwnDue | None  # while the unit owes the answer: the day, its colour, days left
+    answers: list[AnswerRow]
+
+
+@dataclass(frozen=True)
 class CasePage:
     case: Case
     matter: list[MatterRow]
@@ -149,6 +181,7 @@ class CasePage:
     access_log: AccessLog  # who lately looked at personal data or opened a file
     commitments: list[Undertaking] = field(default_factory=list)
     instructions: list[Undertaking] = field(default_factory=list)
+    supervision: list[SupervisionRow] = field(default_factory=list)
 
 
 def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | None = None,
@@ -181,6 +214,7 @@ def case_page(*, user: User, case: Case, petitioners: list[PetitionerView] | Non
             case=case).select_related("made_by", "done_by").order_by("made_at", "pk")],
         instructions=[undertaking(row, today=today) for row in Instruction.objects.filter(
             case=case).select_related("given_by", "done_by").order_by("given_at", "pk")],
+        supervision=supervision_rows(case=case, today=today),
     )
 
 
@@ -312,6 +346,43 @@ def undertaking(row: Commitment | Instruction, *, today: Today) -> Undertaking:
     if row.is_open:
         return Undertaking(row=row, due=own_clock_due(row, today=today), on_time=None)
     return Undertaking(row=row, due=None, on_time=row.done_at <= row.due_at)
+
+
+# --- Supervision orders (督办) -----------------------------------------------------------
+
+def supervision_rows(*, case: Case, today: Today) -> list[SupervisionRow]:
+    """Every supervision order of the case, newest first, with its answers oldest first: two
+    queries however many orders and answers."""
+    answers = SupervisionAnswer.objects.select_related("answered_by", "verdict_by")
+    orders = (SupervisionOrder.objects.filter(case=case)
+              .select_related("unit", "issued_by", "deadline", "escalation__deadline")
+              .prefetch_related(Prefetch("answers", queryset=answers))
+              .order_by("-issued_at", "-pk"))
+    statuses = {value: str(label) for value, label in SupervisionStatus.choices}
+    verdicts = {SupervisionAnswer.ACCEPTED: pgettext("supervision answer", "Accepted"),
+                SupervisionAnswer.SENT_BACK: pgettext("supervision answer", "Sent back")}
+    return [SupervisionRow(order=order, demand=order_demand(order),
+                           status=statuses.get(order.status, order.status),
+                           due=_order_due(order, today=today),
+                           answers=[AnswerRow(answer=answer, on_time=_in_time(answer),
+                                              verdict=verdicts.get(answer.verdict, ""))
+                                    for answer in order.answers.all()])
+            for order in orders]
+
+
+def _order_due(order: SupervisionOrder, *, today: Today) -> OwnDue | None:
+    """The answer's due standing while the unit owes it, coloured as any duty clock."""
+    clock = order.deadline
+    if order.status != SupervisionStatus.OPEN or clock is None or clock.status not in LIVE_STATUSES:
+        return None
+    standing = deadline_standing(clock, today.now, today.day, today.cutoff, today.calendar)
+    return OwnDue(**asdict(standing), label=_("Answer due"))
+
+
+def _in_time(answer: SupervisionAnswer) -> bool:
+    """Given by 24:00 of the day it was due on, in the office's time zone (as clocks count)."""
+    end = datetime.combine(answer.due_on + timedelta(days=1), time(), tzinfo=OFFICE_TZ)
+    return answer.answered_at <= end
 
 
 # --- Decisions and the leader -------------------------------------------------------------

@@ -4,7 +4,9 @@ the forms offer (units to route to, deciding bodies above, leaders of the county
 The transitions come from ``case_available_transitions`` (the state machine plus the
 service rules); the actions that are not transitions (delivery, extension, leader, notes,
 files, commitments, instructions, deciding an extension) are offered by the permission
-module, the case's state and the rows they act on. The services stay the guard.
+module, the case's state and the rows they act on; so are the supervision orders (督办):
+issued while none is open, answered by the unit they name, decided and listed by the
+supervisors over the case. The services stay the guard.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from accounts.choices import Role, UnitKind
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can
 
-from ..choices import STEP_LABELS, CaseStatus, DecisionKind, ExtensionStatus
-from ..models import Case, Commitment, Decision, Extension, Instruction
+from ..choices import STEP_LABELS, CaseStatus, DecisionKind, ExtensionStatus, SupervisionStatus
+from ..models import Case, Commitment, Decision, Extension, Instruction, SupervisionOrder
 from ..services.undertakings import COMMITMENT_STATES
 from .windows import case_available_transitions, undelivered_decision
 
@@ -36,6 +38,10 @@ ACTION_LABELS = {
     "instruct": _("Write an instruction"),
     "answer_instruction": _("Answer the leader's instruction"),
     "decide_extension": _("Decide the extension request"),
+    "supervise": _("Issue a supervision order"),
+    "answer_supervision": _("Answer the supervision order"),
+    "decide_supervision": _("Accept or send back the answer"),
+    "list_supervision": _("List or take off the county's board"),
 }
 
 # Actions on one row of the case, and the permission each needs. A form sent after someone
@@ -45,6 +51,11 @@ ROW_ACTIONS = {
     "keep": Action.CASE_COMMIT,
     "answer_instruction": Action.CASE_ANSWER_INSTRUCTION,
     "decide_extension": Action.CASE_APPROVE_EXTENSION,
+    # A second order issued meanwhile is refused by the service, which names the open one.
+    "supervise": Action.CASE_SUPERVISE,
+    "answer_supervision": Action.SUPERVISION_ANSWER,  # asked of the order (``_ROW_OF``)
+    "decide_supervision": Action.CASE_SUPERVISE,
+    "list_supervision": Action.CASE_SUPERVISE,
 }
 
 # States in which no leader is put in charge any more: the matter is over.
@@ -72,7 +83,8 @@ def case_actions_available(*, user: User, case: Case) -> list[str]:
         names.append("note")
     if can(user, Action.CASE_ATTACH, case):
         names.append("attach")
-    return names + _undertaking_actions(user=user, case=case)
+    return (names + _undertaking_actions(user=user, case=case)
+            + _supervision_actions(user=user, case=case))
 
 
 def _undertaking_actions(*, user: User, case: Case) -> list[str]:
@@ -93,6 +105,48 @@ def _undertaking_actions(*, user: User, case: Case) -> list[str]:
             and extensions_to_decide(case=case, user=user).exists()):
         names.append("decide_extension")
     return names
+
+
+def _supervision_actions(*, user: User, case: Case) -> list[str]:
+    """Issue while no order is open; answer an open one; decide an answered one; list either."""
+    supervises = can(user, Action.CASE_SUPERVISE, case)
+    if not (supervises or can(user, Action.SUPERVISION_ANSWER)):  # no query for the others
+        return []
+    order = open_supervision(case=case)
+    if order is None:
+        return ["supervise"] if supervises else []
+    names = []
+    if order.status == SupervisionStatus.OPEN and can(user, Action.SUPERVISION_ANSWER, order):
+        names.append("answer_supervision")
+    if supervises:
+        if order.status == SupervisionStatus.ANSWERED:
+            names.append("decide_supervision")
+        names.append("list_supervision")
+    return names
+
+
+# What the supervision forms show of an order: its unit, its clock, the ladder's reason.
+_ORDER_RELATED = ("unit", "deadline", "escalation__deadline")
+
+
+def open_supervision(*, case: Case) -> SupervisionOrder | None:
+    """The case's supervision order not yet closed (one at most), its unit and clock loaded."""
+    order = (SupervisionOrder.objects.filter(case=case)
+             .exclude(status=SupervisionStatus.CLOSED).select_related(*_ORDER_RELATED).first())
+    if order is not None:
+        order.case = case  # the recusals asked by ``can`` are the case's: no second load
+    return order
+
+
+def latest_supervision(*, case: Case) -> SupervisionOrder | None:
+    """The open order, else the one closed last: what a form sent meanwhile acted on."""
+    order = open_supervision(case=case)
+    if order is None:
+        order = (SupervisionOrder.objects.filter(case=case).select_related(*_ORDER_RELATED)
+                 .order_by("-issued_at", "-pk").first())
+        if order is not None:
+            order.case = case
+    return order
 
 
 def open_commitments(*, case: Case) -> QuerySet[Commitment]:
@@ -119,12 +173,17 @@ def case_action_links(*, user: User, case: Case) -> list[tuple[str, str]]:
     return [(name, step_label(name)) for name in case_actions_available(user=user, case=case)]
 
 
+# The ``ROW_ACTIONS`` whose permission is asked of the row rather than of the case.
+_ROW_OF = {"answer_supervision": latest_supervision}
+
+
 def step_available(*, user: User, case: Case, name: str, at: datetime | None = None,
                    sent: bool = False) -> bool:
     """Whether ``user`` may take the step or action ``name`` on ``case`` now; a form ``sent``
     for an action on one row needs only the permission (see ``ROW_ACTIONS``)."""
     if sent and name in ROW_ACTIONS:
-        return can(user, ROW_ACTIONS[name], case)
+        row = _ROW_OF[name](case=case) if name in _ROW_OF else case
+        return row is not None and can(user, ROW_ACTIONS[name], row)
     if name in ACTION_LABELS:
         return name in case_actions_available(user=user, case=case)
     return name in case_available_transitions(user=user, case=case, at=at)

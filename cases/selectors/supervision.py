@@ -1,5 +1,4 @@
-"""Reads for supervision orders (督办): the words of an order's demand, and the supervision
-page (/cases/supervision/): the orders a unit must answer, the orders a supervisor oversees,
+"""Reads for supervision orders (督办): the supervision page (/cases/supervision/): the orders a unit must answer, the orders a supervisor oversees,
 and the county's board of listed supervision (挂牌督办).
 
 The board is the county's (cases/DECISIONS.md S7): every member of staff sees the listed
@@ -15,29 +14,18 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import Action, can, held_roles, scope
 
-from ..choices import ClockKind, SupervisionStatus
+from ..choices import SupervisionStatus
 from ..models import Case, SupervisionOrder
 from .case_page import Today
 from .lists import NextDeadline, deadline_standing
+from .timeline import order_demand
 
 # Enough for any county's open orders; beyond it the page says so.
 ROW_LIMIT = 300
-
-
-def demand_text(order: SupervisionOrder) -> str:
-    """What the order demands: the supervisor's words, or for an order the ladder opened,
-    the escalation it came from (``order.escalation`` and its clock loaded)."""
-    if order.demand or order.escalation is None:
-        return order.demand
-    escalation = order.escalation
-    return _("Opened by the escalation ladder: %(clock)s was %(days)d working days overdue. "
-             "Report in writing why, and what is being done.") % {
-        "clock": ClockKind(escalation.deadline.kind).label, "days": escalation.offset}
 
 
 @dataclass
@@ -102,7 +90,7 @@ def _rows(user: User, orders: QuerySet, *, today: Today, page: SupervisionPage) 
         page.truncated, found = True, found[:ROW_LIMIT]
     visible = set(scope(user, Action.CASE_VIEW, Case.objects.filter(
         pk__in={order.case_id for order in found})).values_list("pk", flat=True))
-    return [OrderRow(order=order, demand=demand_text(order), may_open=order.case_id in visible,
+    return [OrderRow(order=order, demand=order_demand(order), may_open=order.case_id in visible,
                      due=_due(order, today))
             for order in found]
 

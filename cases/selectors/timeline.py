@@ -2,17 +2,19 @@
 and apart, the latest views of personal data and files opened (the access log).
 
 One query for the events, one for the people and one for the units they name,
-however long the timeline is. Accusation files the viewer may not open are not
+however long the timeline is (and one for the escalations that opened supervision orders,
+when there are any). Accusation files the viewer may not open are not
 named (R22 Art.30).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models import OrgUnit, User
 
@@ -28,8 +30,8 @@ from ..choices import (
     Outcome,
     ReviewOutcome,
 )
-from ..deadlines.calendar import days_text
-from ..models import Case, CaseEvent, Leadership
+from ..deadlines.calendar import Unit, days_text
+from ..models import Case, CaseEvent, Escalation, Leadership, SupervisionOrder
 from ..models.notices import NoticeKind
 from .wording import choice_label, day_text, duty_label
 
@@ -57,12 +59,17 @@ class _Names:
     units: dict[str, str]
     shown_files: set[int]
     masked: bool
+    units_by_id: dict[int, str] = field(default_factory=dict)
+    escalations: dict[int, Escalation] = field(default_factory=dict)
 
     def user(self, pk: int | None) -> str:
         return self.users.get(pk, _("unknown user")) if pk else ""
 
     def unit(self, code: str | None) -> str:
         return self.units.get(code, code or "")
+
+    def unit_by_id(self, pk: int | None) -> str:
+        return self.units_by_id.get(pk, "") if pk else ""
 
 
 _USER_KEYS = ("leader", "previous_leader", "responsible")
@@ -103,10 +110,19 @@ def _told(events: list[CaseEvent], *, shown_files: set[int],
     codes = {code for e in events
              for code in [e.details.get("lead_unit"), e.details.get("previous_lead_unit"),
                           *(e.details.get("co_units") or [])] if code}
+    # Supervision orders name their unit by id, and the escalation that opened them.
+    unit_ids = {e.details.get("unit") for e in events if e.kind in _BY_UNIT_ID} - {None}
+    escalation_ids = {e.details.get("escalation") for e in events
+                      if e.kind == EventKind.SUPERVISION_ISSUED} - {None}
     users = User.objects.filter(pk__in=user_ids) if user_ids else []
-    units = OrgUnit.objects.filter(code__in=codes).values_list("code", "name") if codes else []
-    names = _Names(users={user.pk: user.display_name for user in users}, units=dict(units),
-                   shown_files=shown_files, masked=masked)
+    units = (OrgUnit.objects.filter(Q(code__in=codes) | Q(pk__in=unit_ids))
+             .values_list("pk", "code", "name") if codes or unit_ids else [])
+    escalations = (Escalation.objects.filter(pk__in=escalation_ids).select_related("deadline")
+                   .in_bulk() if escalation_ids else {})
+    names = _Names(users={user.pk: user.display_name for user in users},
+                   units={code: name for _pk, code, name in units},
+                   units_by_id={pk: name for pk, _code, name in units},
+                   escalations=escalations, shown_files=shown_files, masked=masked)
     return [TimelineEntry(event=e, title=choice_label(EventKind, e.kind),
                           sentence=_SENTENCES.get(e.kind, _say_nothing)(e, names),
                           actor=e.actor.display_name if e.actor_id else _("the system"))
@@ -293,6 +309,74 @@ def _say_instruction_answered(event: CaseEvent, names: _Names) -> str:
     return text % {"due": day_text(d.get("due_on")), "answer": d.get("answer", "")}
 
 
+# --- Supervision orders (督办) -----------------------------------------------------------
+
+_BY_UNIT_ID = frozenset({EventKind.SUPERVISION_ISSUED})
+
+
+def ladder_reason(escalation: Escalation | None) -> str:
+    """Why the escalation ladder opened an order: which clock, how far past its due time."""
+    if escalation is None:  # the escalation row is gone (SET_NULL)
+        return _("Opened by the escalation ladder.")
+    params = {"level": escalation.level,
+              "clock": choice_label(ClockKind, escalation.deadline.kind),
+              "days": days_text(abs(escalation.offset), Unit.WORKING)}
+    if escalation.offset > 0:
+        text = _("Opened by the escalation ladder (level %(level)s): the clock “%(clock)s” "
+                 "was %(days)s overdue.")
+    elif escalation.offset == 0:
+        text = _("Opened by the escalation ladder (level %(level)s): the clock “%(clock)s” "
+                 "reached its due time.")
+    else:
+        text = _("Opened by the escalation ladder (level %(level)s): the clock “%(clock)s” "
+                 "was due in %(days)s.")
+    return text % params
+
+
+def order_demand(order: SupervisionOrder) -> str:
+    """What an order demands: the supervisor's words, or why the ladder opened it."""
+    return order.demand or ladder_reason(order.escalation)
+
+
+def _say_supervision_issued(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    params = {"unit": names.unit_by_id(d.get("unit")), "due": day_text(d.get("due_on"))}
+    if d.get("demand"):
+        parts = [_("Supervision order to %(unit)s, to be answered by %(due)s: %(demand)s")
+                 % {**params, "demand": d["demand"]}]
+    else:
+        parts = [ladder_reason(names.escalations.get(d.get("escalation"))),
+                 _("%(unit)s answers by %(due)s.") % params]
+    if d.get("listed"):
+        parts.append(_("Listed on the county's board (挂牌督办)."))
+    return " ".join(parts)
+
+
+def _say_supervision_answered(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    if d.get("on_time"):
+        text = pgettext("supervision", "Answered in time (due %(due)s): %(answer)s")
+    else:
+        text = pgettext("supervision", "Answered after its day (due %(due)s): %(answer)s")
+    return text % {"due": day_text(d.get("due_on")), "answer": d.get("answer", "")}
+
+
+def _say_supervision_decided(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    if d.get("verdict") == "sent_back":
+        return _("Answer sent back, to be answered again by %(due)s. Reason: %(note)s") % {
+            "due": day_text(d.get("due_on")), "note": d.get("note", "")}
+    text = _("Answer accepted; the supervision order is closed.")
+    return f"{text} {d['note']}" if d.get("note") else text
+
+
+def _say_supervision_listed(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    text = (_("Listed on the county's board (挂牌督办).") if d.get("listed")
+            else _("Taken off the county's board."))
+    return " ".join([text, *_reason(d)])
+
+
 _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
     EventKind.REGISTERED: _say_registered,
     EventKind.TRANSITION: _say_transition,
@@ -319,4 +403,8 @@ _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
     EventKind.COMMITMENT_KEPT: _say_commitment_kept,
     EventKind.INSTRUCTION_GIVEN: _say_instruction_given,
     EventKind.INSTRUCTION_ANSWERED: _say_instruction_answered,
+    EventKind.SUPERVISION_ISSUED: _say_supervision_issued,
+    EventKind.SUPERVISION_ANSWERED: _say_supervision_answered,
+    EventKind.SUPERVISION_DECIDED: _say_supervision_decided,
+    EventKind.SUPERVISION_LISTED: _say_supervision_listed,
 }

@@ -29,8 +29,16 @@ from accounts.choices import Role
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can, held_roles, scope
 
-from ..choices import CaseStatus, ClockKind, ExtensionStatus
-from ..models import Case, Commitment, Deadline, Extension, Instruction, Leadership
+from ..choices import CaseStatus, ClockKind, ExtensionStatus, SupervisionStatus
+from ..models import (
+    Case,
+    Commitment,
+    Deadline,
+    Extension,
+    Instruction,
+    Leadership,
+    SupervisionOrder,
+)
 from .case_page import DutyRow, Today, Undertaking, leadership_duties, undertaking
 from .lists import NextDeadline, deadline_standing
 
@@ -93,6 +101,9 @@ class UnitInbox:
     # (so overdue first); each ``row`` has its ``case`` joined.
     owed: list[Undertaking] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)  # pending, the user may decide
+    # Supervision orders addressed to the user's units awaiting their answer (the rows are
+    # on the supervision page).
+    supervision_to_answer: int = 0
 
     @property
     def owed_overdue_count(self) -> int:
@@ -126,7 +137,15 @@ def unit_inbox(*, user: User, now: datetime | None = None) -> UnitInbox:
     led = Case.objects.filter(lead_unit__in=units)
     return UnitInbox(units=[unit for unit in units if unit.path in roots], sections=sections,
                      truncated=truncated, owed=_owed(user, led, today=today),
-                     extensions=_extensions_to_decide(user, led))
+                     extensions=_extensions_to_decide(user, led),
+                     supervision_to_answer=_supervision_to_answer(user))
+
+
+def _supervision_to_answer(user: User) -> int:
+    """How many open supervision orders the user's units must answer (one query)."""
+    orders = SupervisionOrder.objects.filter(status=SupervisionStatus.OPEN)
+    return (scope(user, Action.SUPERVISION_ANSWER, orders)
+            .exclude(case__recusals__user=user).count())
 
 
 def _owed(user: User, led: QuerySet, *, today: Today) -> list[Undertaking]:

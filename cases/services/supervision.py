@@ -146,10 +146,15 @@ def supervision_answer(*, order: SupervisionOrder, actor: User, text: str,
 
 @transaction.atomic
 def supervision_decide(*, order: SupervisionOrder, actor: User, accept: bool, note: str = "",
-                       due_on: date | None = None,
+                       due_on: date | None = None, answer_id: int | None = None,
                        at: datetime | None = None) -> SupervisionAnswer:
     """Accept the unit's answer (the order closes) or send it back with the reason and a new
-    day to answer by (a new clock starts)."""
+    day to answer by (a new clock starts).
+
+    ``answer_id``: the answer the supervisor read. If another supervisor sent it back and
+    the unit answered again meanwhile, the decision is refused rather than taken on an
+    answer its author never saw.
+    """
     at = at or timezone.now()
     order = _lock(order)
     case = order.case
@@ -161,6 +166,9 @@ def supervision_decide(*, order: SupervisionOrder, actor: User, accept: bool, no
                                 "order: it was decided already, or the unit has not answered "
                                 "yet."), code="not_answered")
     answer = order.answers.select_for_update().filter(verdict="").latest("answered_at", "pk")
+    if answer_id is not None and answer.pk != answer_id:
+        raise ValidationError(_("The unit answered again since you opened this form; read its "
+                                "new answer before you decide."), code="answer_changed")
     answer.verdict_note = note.strip()
     answer.verdict_by, answer.verdict_at = actor, at
     new_due = None

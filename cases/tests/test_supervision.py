@@ -245,6 +245,23 @@ def test_no_decision_before_an_answer_or_after_one(supervisor, handler, handled,
         supervision_decide(order=order, actor=supervisor, accept=True)
 
 
+def test_a_decision_on_an_answer_replaced_meanwhile_is_refused(supervisor, handler, handled,
+                                                               english):
+    # given an answer that supervisor A reads
+    order = issue(handled, supervisor)
+    read = supervision_answer(order=order, actor=handler, text="正在办理")
+    # when supervisor B sends it back and the unit answers again before A decides
+    supervision_decide(order=order, actor=supervisor, accept=False, note="未说明时间",
+                       due_on=in_days(5), answer_id=read.pk)
+    newer = supervision_answer(order=order, actor=handler, text="十日内兑现")
+    # then A's acceptance of the answer A read is refused, and the new one waits
+    with pytest.raises(ValidationError) as raised:
+        supervision_decide(order=order, actor=supervisor, accept=True, answer_id=read.pk)
+    assert code_of(raised) == "answer_changed" and "answered again" in str(raised.value)
+    newer.refresh_from_db()
+    assert newer.verdict == ""
+
+
 def test_only_a_supervisor_decides(supervisor, handler, head, handled):
     order = issue(handled, supervisor)
     supervision_answer(order=order, actor=handler, text="已办")

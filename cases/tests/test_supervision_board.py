@@ -105,8 +105,8 @@ def test_a_ladder_order_reads_its_escalation_as_the_demand(supervisor, handler):
     from django.utils import translation
     with translation.override("en"):
         (row,) = supervision_page(user=handler).to_answer
-        assert row.demand.startswith("Opened by the escalation ladder: Written reply was 3 "
-                                     "working days overdue")
+        assert row.demand == ("Opened by the escalation ladder (level 3): the clock "
+                              "“Written reply” was 3 working days overdue.")
 
 
 @pytest.mark.parametrize("count", [2, 20])
@@ -131,3 +131,11 @@ def test_the_navigation_offers_the_page_to_every_role(client, demo_users):
 def test_no_role_no_page(client):
     client.force_login(UserFactory())
     assert client.get(PAGE).status_code == 403
+
+
+def test_the_units_inbox_points_to_the_orders_it_must_answer(client, supervisor, handler):
+    ordered(supervisor, number="T-2026-000541")
+    sign_in(client, handler, "en")
+    html = client.get("/cases/unit/").content.decode()
+    assert "1 supervision order (督办) awaits your unit's answer." in html
+    assert f'href="{PAGE}"' in html

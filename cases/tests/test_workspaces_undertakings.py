@@ -128,9 +128,9 @@ def test_the_inbox_costs_the_same_queries_whatever_is_owed(head, handler, leader
         pending_extension(case, handler)
     held_roles(head)
     unit_inbox(user=head)  # warm the office calendar
-    # then units, rows, clocks, the calendar's version, commitments, instructions and the
-    # extension requests to decide: seven queries
-    with django_assert_num_queries(7):
+    # then units, rows, clocks, the calendar's version, commitments, instructions, the
+    # extension requests to decide and the supervision orders to answer: eight queries
+    with django_assert_num_queries(8):
         inbox = unit_inbox(user=head)
     assert len(inbox.owed) == 2 * count and len(inbox.extensions) == count
 

@@ -5,8 +5,8 @@ happened and what comes next.
 One view serves every step through ``STEPS`` (name → form, service, button, message). Only
 the steps the user may take now are served (403 otherwise); the service stays the guard.
 A form shown before someone else moved the case on (``seen_status``) is refused as such;
-one whose commitment, instruction or extension someone else dealt with meanwhile comes
-back with the service's message and what was typed (``ROW_ACTIONS``).
+one whose commitment, instruction, extension or supervision order someone else dealt with
+meanwhile comes back with the service's message and what was typed (``ROW_ACTIONS``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from ..forms import steps as forms
+from ..forms import supervision as supervision_forms
 from ..models import Case
 from ..selectors.steps import step_available, step_label
 from ..selectors.windows import undelivered_decision
@@ -37,6 +38,12 @@ from ..services.errors import CaseChangedByOther, CaseError
 from ..services.extensions import extension_decide, extension_request
 from ..services.leadership import case_assign_leader
 from ..services.records import case_attach, case_note_add
+from ..services.supervision import (
+    supervision_answer,
+    supervision_decide,
+    supervision_issue,
+    supervision_list,
+)
 from ..services.undertakings import (
     commitment_keep,
     commitment_make,
@@ -64,6 +71,31 @@ def _extension_decided(params: dict) -> str:
                         params["days"]) % params
     return _("The extension on case %(number)s is refused; the reply stays due on its day. "
              "The unit that asked sees the decision on the case page.") % params
+
+
+def _supervision_issued(params: dict) -> str:
+    if params["listed"]:
+        return _("The supervision order on case %(number)s is issued and listed on the "
+                 "county's board (挂牌督办). %(answering)s answers by %(due_on)s; you accept "
+                 "the answer or send it back on the case page.") % params
+    return _("The supervision order on case %(number)s is issued. %(answering)s answers by "
+             "%(due_on)s; you accept the answer or send it back on the case page.") % params
+
+
+def _supervision_decided(params: dict) -> str:
+    if params["decision"] == supervision_forms.DecideSupervisionForm.ACCEPT:
+        return _("The answer to the supervision order on case %(number)s is accepted; the "
+                 "order is closed.") % params
+    return _("The answer on case %(number)s is sent back to %(answering)s with your reason; "
+             "it answers again by %(due_on)s, and you decide on the new answer.") % params
+
+
+def _supervision_listed(params: dict) -> str:
+    if params["listing"] == supervision_forms.ListSupervisionForm.LIST:
+        return _("The supervision order on case %(number)s is listed on the county's board "
+                 "(挂牌督办).") % params
+    return _("The supervision order on case %(number)s is taken off the county's board; it "
+             "stays open until you accept an answer.") % params
 
 
 @dataclass(frozen=True)
@@ -171,6 +203,22 @@ STEPS = {
                                             "case page.")),
     "decide_extension": Step(forms.DecideExtensionForm, _on_row(extension_decide),
                              gettext_lazy("Record the decision"), _extension_decided),
+    "supervise": Step(supervision_forms.SuperviseForm, supervision_issue,
+                      gettext_lazy("Issue the supervision order"), _supervision_issued),
+    # The forms below act on the case's order (``OnOrderForm``), which they hand the service.
+    "answer_supervision": Step(supervision_forms.AnswerSupervisionForm,
+                               _on_row(supervision_answer),
+                               gettext_lazy("Send the answer to the supervisor"),
+                               gettext_lazy("Your answer to the supervision order on case "
+                                            "%(number)s is recorded. The supervisor accepts it "
+                                            "or sends it back; you see the verdict on the case "
+                                            "page.")),
+    "decide_supervision": Step(supervision_forms.DecideSupervisionForm,
+                               _on_row(supervision_decide), gettext_lazy("Record the verdict"),
+                               _supervision_decided),
+    "list_supervision": Step(supervision_forms.ListSupervisionForm, _on_row(supervision_list),
+                             gettext_lazy("Record the change to the board"),
+                             _supervision_listed),
 }
 
 
@@ -192,7 +240,8 @@ def step(request: HttpRequest, number: str, name: str) -> HttpResponse:
                                              "case %(number)s now.")
                             % {"step": step_label(name), "number": case.number})
         if sent and form.is_valid():
-            spec.service(case=case, actor=request.user, **form.arguments())
+            # What the service made or changed, for the message (the day a clock fell on).
+            form.outcome = spec.service(case=case, actor=request.user, **form.arguments())
             return _done(request, case, _message(spec, _params(case, form)))
     except ValidationError as invalid:
         form.add_service_error(invalid)
