@@ -212,4 +212,5 @@ STEP_LABELS = {
     "revoke_on_rereview": _("Record the re-review decision"),
     "close": pgettext_lazy("case step", "Close"),
     "reopen": _("Reopen"),
+    "return_unsigned": _("Returned unsigned to the petition office by the escalation ladder"),
 }

@@ -213,6 +213,14 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def refuse_return(self) -> None:
         pass
 
+    # The escalation ladder's "return" action (LadderAction.RETURN_TO_OFFICE): a routed case
+    # the unit has not signed for goes back to the office. The sweep takes it; no one may
+    # take it by hand (cases/DECISIONS.md E7).
+    @transition(field=status, source=CaseStatus.ROUTED, target=CaseStatus.REGISTERED,
+                conditions=[has_lead_unit], permission=lambda case, user: False)
+    def return_unsigned(self) -> None:
+        self.lead_unit = None
+
     # --- Handling and the written reply (R22 Art.23, 32, 34) -------------------------
 
     @transition(field=status, source=CaseStatus.SIGNED, target=CaseStatus.ACCEPTED,

@@ -44,6 +44,8 @@ STEP_CLOCKS: dict[str, StepClocks] = {
     "request_return": StepClocks(meet=(K.OBJECTION,)),
     # An agreed return: the unit owes no notice; the office must route again.
     "agree_return": StepClocks(cancel=(K.ACCEPTANCE_NOTICE, K.OBJECTION), start=(K.ROUTING,)),
+    # The ladder's return of an unsigned case: as an agreed return (DECISIONS.md E7).
+    "return_unsigned": StepClocks(cancel=(K.ACCEPTANCE_NOTICE, K.OBJECTION), start=(K.ROUTING,)),
     "refuse_return": StepClocks(),
     "accept": StepClocks(meet=(K.ACCEPTANCE_NOTICE,), start=(K.REPLY,)),
     "start_handling": StepClocks(),

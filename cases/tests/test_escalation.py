@@ -117,10 +117,13 @@ def test_after_a_day_down_the_catch_up_fires_each_level_once_and_tells_each_pers
     # then every level fired once, and each person got one notification naming the highest
     assert fired(clock) == [1, 2, 3, 4] and report.total == 4
     leader = demo_users["leader"]
-    (note,) = Notification.objects.filter(user=leader, case=clock.case)
+    (note,) = Notification.objects.filter(user=leader, case=clock.case, kind="escalation")
     assert note.params["level"] == 3  # the leader's highest level: 2 and 3 reach them
-    assert Notification.objects.filter(case=clock.case).count() == len(
+    assert Notification.objects.filter(case=clock.case, kind="escalation").count() == len(
         {u for row in Escalation.objects.filter(deadline=clock) for u in row.recipients})
+    # and level 3 opened one supervision order, which its unit was told of once
+    assert Notification.objects.filter(case=clock.case, kind="supervision").count() == len(
+        {demo_users["handler"].pk, demo_users["head"].pk})
 
 
 def test_windows_never_escalate(demo_users):

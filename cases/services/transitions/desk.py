@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User, path_contains
 
-from ...choices import DiversionChannel, Purpose
+from ...choices import CaseStatus, DiversionChannel, Purpose
 from ...models import Case
 from ..errors import required
 from .base import authorize, now, step
@@ -95,6 +95,25 @@ def case_agree_return(*, case: Case, actor: User, at: datetime | None = None) ->
          previous_lead_unit=previous_unit, reason=case.return_reason)
     case.co_units.clear()
     return case
+
+
+def cases_return_unsigned(*, case_ids: list[int], at: datetime) -> list[int]:
+    """The escalation ladder's return: each case still routed and not signed for goes back
+    to the petition office, as an agreed return would (cases/DECISIONS.md E7).
+
+    Called by the sweep inside its batch's transaction, with no actor. A case signed for,
+    returned or answered meanwhile is left as it is. Through the state machine, one case
+    at a time: a return is a change of state with its clocks, taken on few cases.
+    """
+    returned = []
+    for case in (Case.objects.select_for_update(of=("self",)).select_related("lead_unit")
+                 .filter(pk__in=case_ids, status=CaseStatus.ROUTED).order_by("pk")):
+        previous_unit = case.lead_unit.code if case.lead_unit_id else ""
+        step(case=case, name="return_unsigned", actor=None, at=at,
+             previous_lead_unit=previous_unit)
+        case.co_units.clear()
+        returned.append(case.pk)
+    return returned
 
 
 @transaction.atomic
