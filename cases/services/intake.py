@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can
+from config.crypto import blind_index
 
 from .. import events
 from ..idnumbers import validate_resident_id
@@ -234,11 +235,12 @@ MIN_PHONE_DIGITS = 7
 
 def petitioners_known(*, user: User, id_number: str = "", phone: str = "") -> list[KnownPetitioner]:
     """Find people on file by a whole, valid ID number or a phone (exact); registration reuses
-    them (``petitioner_find_or_create``), so the clerk sees who will be linked."""
+    them (``petitioner_find_or_create``), so the clerk sees who will be linked. ID numbers
+    are stored encrypted: the lookup goes through their blind index (issue 9)."""
     match = Q(pk__in=[])
     if id_number:
         with contextlib.suppress(ValidationError):  # only a whole, valid number is looked up
-            match |= Q(id_number=validate_resident_id(id_number))
+            match |= Q(id_number_index=blind_index(validate_resident_id(id_number)))
     phone = phone.strip()
     if len(phone) >= MIN_PHONE_DIGITS and phone.isdigit():
         match |= Q(phone=phone)

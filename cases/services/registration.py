@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User, path_contains
 from accounts.permissions import Action, can, held_roles
+from config.crypto import blind_index
 
 from .. import events
 from ..choices import CaseStatus, CauseTag, DiversionChannel, IdType, NoNoticeReason, Urgency
@@ -100,13 +101,14 @@ def petitioner_find_or_create(
     profile = {"sex": sex, "ethnicity": ethnicity, "address": address,
                "address_unit": address_unit, "is_anonymous": is_anonymous}
     person = None
-    if id_number:
-        person = Petitioner.objects.filter(id_type=id_type, id_number=id_number).first()
+    if id_number:  # stored encrypted: found through its blind index (issue 9)
+        person = Petitioner.objects.filter(id_type=id_type,
+                                           id_number_index=blind_index(id_number)).first()
     if person is None:
         person = _found_by_phone(name=name, phone=phone)
         if person is not None and id_number:  # now we know who they are
             person.id_type, person.id_number = id_type, id_number
-            person.save(update_fields=["id_type", "id_number"])
+            person.save(update_fields=["id_type", "id_number", "id_number_index"])
     if person is None:
         return _created(name=name, id_type=id_type, id_number=id_number, phone=phone,
                         profile=profile)
@@ -119,7 +121,8 @@ def _created(*, name: str, id_type: str, id_number: str, phone: str, profile: di
     if not id_number:
         return Petitioner.objects.create(name=name, id_type=id_type, phone=phone, **profile)
     person, _created_now = Petitioner.objects.get_or_create(
-        id_type=id_type, id_number=id_number, defaults={"name": name, "phone": phone, **profile})
+        id_type=id_type, id_number_index=blind_index(id_number),
+        defaults={"id_number": id_number, "name": name, "phone": phone, **profile})
     return person
 
 

@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab, schedule
 from django.utils.translation import gettext_lazy as _
 
+from config.crypto import key_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -92,6 +94,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6390/0")
+
+# --- Personal data at rest (issue 9) ---------------------------------------
+# ID numbers are stored SM4-encrypted and found through an HMAC-SM3 blind index
+# (config/crypto.py, which says how the keys are given). The keys never enter the
+# database: PETITIONDESK_FIELD_KEYS / PETITIONDESK_BLIND_INDEX_KEY, or the key file
+# PETITIONDESK_FIELD_KEY_FILE that scripts/stack.py writes under .data/ on first start.
+FIELD_ENCRYPTION_KEYS, FIELD_ENCRYPTION_CURRENT, BLIND_INDEX_KEY = key_settings()
 
 # --- Authentication ------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -4,8 +4,10 @@ Everything secret or site-specific comes from the environment; there are no defa
 for the secret key or the servers, so a missing variable stops the start.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import BLIND_INDEX_KEY, FIELD_ENCRYPTION_KEYS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -17,6 +19,14 @@ REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 
 DEMO_DATA_ALLOWED = False
+
+# ID numbers are stored encrypted (config/crypto.py): without the keys nothing could be
+# registered or read, and a key made up here would seal data no one could open later.
+if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
+    raise ImproperlyConfigured(
+        "Production needs the keys for the personal data encrypted at rest: set "
+        "PETITIONDESK_FIELD_KEYS (k1:<32 hex digits>) and PETITIONDESK_BLIND_INDEX_KEY "
+        "(64 hex digits), or PETITIONDESK_FIELD_KEY_FILE; see config/crypto.py.")
 
 # Transport security. Offices that terminate TLS at a proxy set the proxy header.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -17,6 +17,11 @@ DATABASES["default"]["TEST"] = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 AXES_ENABLED = True
+# Fixed keys, whatever the environment says: a test database outlives one run (--reuse-db),
+# so its sealed values must open with the next run's keys too. Never use these elsewhere.
+FIELD_ENCRYPTION_KEYS = {"test1": bytes.fromhex("0123456789abcdeffedcba9876543210")}
+FIELD_ENCRYPTION_CURRENT = "test1"
+BLIND_INDEX_KEY = bytes.fromhex("5d" * 32)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -26,8 +26,9 @@ What the rows look like:
 * a fifth of the cases come back from an earlier petitioner (same place, usually
   the same matter, ``repeat_of`` set; one that comes back on a matter already
   final is refused at once, R22 Art.36); group petitions list up to five
-  representatives. ID numbers are checked against the table before each chunk is
-  written, so reruns add people and never duplicate one;
+  representatives. ID numbers are checked against the table (by their blind index)
+  before each chunk is written, so reruns add people and never duplicate one; they
+  are written SM4-encrypted, as the services store them (issue 9);
 * group and repeat petitions past routing whose place lies under the demo
   leader's townships get that leader (包案, ``handling``): measures, a deadline in
   the reply window, a person responsible, and the 包 duties marked done as far as

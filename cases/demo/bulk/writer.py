@@ -1,4 +1,8 @@
-"""Writing a chunk: ids, numbers and unique ID numbers from the database, then COPY."""
+"""Writing a chunk: ids, numbers and unique ID numbers from the database, then COPY.
+
+ID numbers go in as the services store them (issue 9): sealed with SM4 and with
+their HMAC-SM3 blind index, which is also what the uniqueness check looks up.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from cases.choices import CaseStatus as S
 from cases.choices import EventKind, IdType
 from cases.idnumbers import check_digit
 from cases.models import Leadership
+from config.crypto import blind_index, sm4_encrypt
 
 from . import details
 from .generate import Case, Chunk
@@ -19,9 +24,9 @@ from .rows import RowId
 from .world import World
 
 _COPY = {
-    "petitioners": "COPY cases_petitioner (id, id_number, name, sex, ethnicity, id_type, phone, "
-                   "phone_alt, address, is_anonymous, is_key_person, created_at, address_unit_id)"
-                   " FROM STDIN",
+    "petitioners": "COPY cases_petitioner (id, id_number, id_number_index, name, sex, ethnicity, "
+                   "id_type, phone, phone_alt, address, is_anonymous, is_key_person, created_at, "
+                   "address_unit_id) FROM STDIN",
     "cases": "COPY cases_case (id, number, repeat_of_id, query_code, channel, postal_reference, "
              "received_at, registered_at, headcount, is_group, purpose, summary, demands, "
              "complained_person, cause_tags, urgency, status, spot_answer, refusal_reason, "
@@ -112,10 +117,10 @@ class Writer:
             for (row_id, _text), value in zip(rows, self.ids(table, len(rows)), strict=True):
                 row_id.value = value
         with connection.cursor() as cursor:
-            self._unique_id_numbers(cursor, chunk.people)
+            indexes = self._unique_id_numbers(cursor, chunk.people)
             numbers = self._numbers(cursor, chunk.cases)
             copy = cursor.connection.cursor()  # psycopg2's own, for copy_expert
-            for sql, text in self._render(chunk, numbers):
+            for sql, text in self._render(chunk, numbers, indexes):
                 copy.copy_expert(sql, io.StringIO(text), size=1 << 20)
 
     def _numbers(self, cursor, cases: list[Case]) -> list[str]:
@@ -130,26 +135,33 @@ class Writer:
             next_number[case.year] += 1
         return numbers
 
-    def _unique_id_numbers(self, cursor, people: list[list]) -> None:
-        """Redraw the sequence code of any ID number already on file or drawn twice."""
+    def _unique_id_numbers(self, cursor, people: list[list]) -> dict[str, str]:
+        """Redraw the sequence code of any ID number already on file or drawn twice; return
+        each number's blind index, the only form of it the database can compare."""
         rng = random.Random(len(people))
         pending = [person for person in people if person[1]]
         seen: set[str] = set()
+        indexes: dict[str, str] = {}
         while pending:
-            cursor.execute("SELECT id_number FROM cases_petitioner WHERE id_type = %s "
-                           "AND id_number = ANY(%s)",
-                           [IdType.RESIDENT_ID, [person[1] for person in pending]])
+            for person in pending:
+                indexes[person[1]] = blind_index(person[1])
+            # ``<> ''`` lets the partial unique index answer for a chunk-sized array too.
+            cursor.execute("SELECT id_number_index FROM cases_petitioner WHERE id_type = %s "
+                           "AND id_number_index <> '' AND id_number_index = ANY(%s)",
+                           [IdType.RESIDENT_ID, [indexes[person[1]] for person in pending]])
             taken = {row[0] for row in cursor.fetchall()}
             clashes = []
             for person in pending:
-                if person[1] in taken or person[1] in seen:
+                if indexes[person[1]] in taken or person[1] in seen:
                     person[1] = _redrawn(person[1], rng)
                     clashes.append(person)
                 else:
                     seen.add(person[1])
             pending = clashes
+        return indexes
 
-    def _render(self, chunk: Chunk, numbers: list[str]) -> list[tuple[str, str]]:
+    def _render(self, chunk: Chunk, numbers: list[str],
+                indexes: dict[str, str]) -> list[tuple[str, str]]:
         clerk = self.world.clerk_id
         registered = details.registered()
         cases, parties, events = [], [], []
@@ -165,7 +177,8 @@ class Writer:
             events.append(f"{case_id}\t{EventKind.REGISTERED}\t{case.registered_at}\t"
                           f"\t{S.REGISTERED}\t{text}\t{clerk}\n")
             events += case.events  # str, or WithId: it names a decision or leadership
-        people = "".join(f"{p[0]}\t{p[1]}\t{p[2]}\n" for p in chunk.people)
+        people = "".join(f"{p[0]}\t{sm4_encrypt(p[1]) if p[1] else ''}\t{indexes.get(p[1], '')}"
+                         f"\t{p[2]}\n" for p in chunk.people)
         return [(_COPY["petitioners"], people), (_COPY["cases"], "".join(cases)),
                 (_COPY["parties"], "".join(parties)),
                 (_COPY["deadlines"], "".join(chunk.deadlines)),
