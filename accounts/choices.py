@@ -35,4 +35,13 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")
     GRID_WORKER = "grid_worker", _("Grid worker")
     MEDIATOR = "mediator", _("Mediator")
-    ADMINISTRATOR = "administrator", _("Administrator")
+    ADMINISTRATOR = "administrator", _("System administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDIT_ADMIN = "audit_admin", _("Audit administrator")
+
+
+# The three administrators (三员分立): the system administrator (units, users, roles, the
+# reference tables), the security administrator (passwords, lockouts, sessions) and the
+# audit administrator (reads the audit trail). One user holds at most one of them, and none
+# of them reaches case content without a case role as well.
+ADMIN_ROLES: frozenset[str] = frozenset({Role.ADMINISTRATOR, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})

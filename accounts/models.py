@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager
 
 from .choices import ALLOWED_CHILDREN, Role, UnitKind
 
@@ -19,6 +19,25 @@ def path_contains(root: str, path: str) -> bool:
     """Whether the unit at ``path`` is the unit at ``root`` or below it: the one home of
     "this unit contains that unit" (a prefix test on the materialized path)."""
     return path.startswith(root)
+
+
+def path_is_top(path: str) -> bool:
+    """Whether the unit at ``path`` is the top of its tree (a county)."""
+    return len(path) == OrgUnit.steplen
+
+
+# Positions of treebeard's ``move`` that put the node under the reference node; the
+# others put it beside the reference node, under that node's parent.
+CHILD_POSITIONS = frozenset({"first-child", "last-child", "sorted-child"})
+
+
+class OrgUnitManager(MP_NodeManager):
+    def move(self, node, target, pos=None):
+        """Move ``node`` (and its subtree) only where its kind may sit: the admin's form, its
+        drag and drop and any code all pass here, so none of them can skip the check."""
+        parent = target if pos in CHILD_POSITIONS else self.get_parent(target, update=True)
+        node.clean_parent(parent)
+        return super().move(node, target, pos)
 
 
 class OrgUnit(MP_Node):
@@ -31,6 +50,8 @@ class OrgUnit(MP_Node):
     is_active = models.BooleanField(_("active"), default=True)
 
     node_order_by = ["code"]
+
+    objects = OrgUnitManager()
 
     class Meta:
         verbose_name = _("org unit")
@@ -73,6 +94,11 @@ class User(AbstractUser):
         help_text=_("Send one mail a day listing the day's notifications, instead of one "
                     "mail per notification."),
     )
+    must_change_password = models.BooleanField(
+        _("must change password"), default=False,
+        help_text=_("Set when an administrator gives the user a password: the user is to "
+                    "choose their own."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -105,3 +131,16 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+class AccountSecurity(User):
+    """The security administrator's view of a user: passwords, lockouts and sessions.
+
+    A proxy, so the admin can list the same users on a second page with other rights
+    than the system administrator's user page.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("account security")
+        verbose_name_plural = _("account security")

@@ -27,7 +27,8 @@ ENTRIES = (
     NavEntry(Action.OVERDUE_AUDIT, "cases:overdue", _("Overdue audit"), "alarm"),
     NavEntry(Action.MEDIATION_REPORT, "mediation:reports", _("Grid reports"), "geo-alt"),
     NavEntry(Action.MEDIATION_HANDLE, "mediation:home", _("Mediation"), "people"),
-    NavEntry(Action.ADMINISTER, "admin:index", _("Administration"), "gear"),
+    # The three administrators (system, security, audit) all work in the admin site.
+    NavEntry(Action.ADMIN_SITE, "admin:index", _("Administration"), "gear"),
     # Every member of staff sees the county's board of listed supervision (挂牌督办).
     NavEntry(Action.SUPERVISION_BOARD, "cases:supervision", _("Supervision"), "flag"),
     # Every case the user may see; last, so it is nobody's home.

@@ -5,7 +5,7 @@ every list asks :func:`scope` for the rows a user may see. Both read the same
 table, :data:`GRANTS`, so the answer for one object and the filter for a list
 cannot drift apart.
 
-A grant is one of two shapes:
+A grant is one of these shapes:
 
 * :class:`InUnit` — the user holds ``role`` in a unit that contains the
   object's unit (``via`` names the attribute that holds it; ``"self"`` when
@@ -14,6 +14,15 @@ A grant is one of two shapes:
 * :class:`IsOwner` — the object names the user in ``field`` (e.g. the case's
   responsible leader) and the user holds ``role`` somewhere.
 
+The administrators' grants (三员分立) add three, all read by the admin (``config/admin_site.py``):
+
+* ``InUnit(..., strict=True)`` — as :class:`InUnit`, but strictly below the held unit: an
+  administrator manages units and grants roles under their unit, never in it or above;
+* :class:`AtTop` — the user holds ``role`` in a county, the top of a tree: the reference
+  tables (calendar, clock rules, ladder, categories) belong to no unit below a county;
+* :class:`UserWithin` — the object is (or names) a user every one of whose roles lies in a
+  unit under one where the user holds ``role``.
+
 Two refusals override the grants, both here so that ``can`` answers in full:
 
 * recusal (回避, R22 Art.28): a user recused from a case may not take any action
@@ -21,6 +30,10 @@ Two refusals override the grants, both here so that ``can`` answers in full:
 * the accused (R22 Art.30): a member of the unit a case complains about, or of
   a unit under it, may not take the actions in :data:`DENIED_TO_ACCUSED`, even
   when that unit is the petition bureau itself.
+
+One exception widens them: a Django superuser, the break-glass account made at
+installation, may take the administrators' actions (:data:`BREAK_GLASS`) without
+holding their roles; never a case action.
 """
 
 from __future__ import annotations
@@ -32,8 +45,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .choices import Role
-from .models import path_contains
+from .choices import ADMIN_ROLES, Role
+from .models import path_contains, path_is_top
 
 
 class Action(StrEnum):
@@ -70,13 +83,31 @@ class Action(StrEnum):
     SUPERVISION_ANSWER = "supervision.answer"
     # The county's board of listed supervision (挂牌督办): every member of staff.
     SUPERVISION_BOARD = "supervision.board"
+    # The three administrators (三员分立). Entering the admin site at all:
+    ADMIN_SITE = "admin.site"
+    # System administrator: units strictly below theirs, role grants in them, users in
+    # their subtree, and (at a county) the reference tables.
+    UNIT_MANAGE = "admin.unit_manage"
+    ROLE_MANAGE = "admin.role_manage"
+    USER_MANAGE = "admin.user_manage"
+    REFERENCE_EDIT = "admin.reference_edit"
+    # Security administrator: passwords, lockouts and sessions of users in their subtree.
+    SECURITY_ADMINISTER = "security.administer"
+    USER_SECURE = "security.user"
+    LOCKOUT_RESET = "security.lockout_reset"
+    # Audit administrator: reads the case events, the admin's log and the login log.
+    AUDIT_READ = "audit.read"
+    AUDIT_CASE_EVENTS = "audit.case_events"
+    AUDIT_ADMIN_LOG = "audit.admin_log"
+    AUDIT_LOGINS = "audit.logins"
 
 
 @dataclass(frozen=True)
 class InUnit:
     role: Role
-    via: str = "self"
+    via: str = "self"  # may cross relations: "case__registered_unit"
     many: bool = False  # ``via`` is a many-to-many field (e.g. a case's co-handling units)
+    strict: bool = False  # strictly below the held unit, not the held unit itself
 
 
 @dataclass(frozen=True)
@@ -85,7 +116,32 @@ class IsOwner:
     field: str
 
 
-Grant = InUnit | IsOwner
+@dataclass(frozen=True)
+class AtTop:
+    """The user holds ``role`` in a county (the top of a tree); for objects no unit owns."""
+
+    role: Role
+
+
+@dataclass(frozen=True)
+class UserWithin:
+    """The object is a user (``via="self"``) or names one: a foreign key, or a user name
+    (the login log's ``username``). Every role that user holds lies in the subtree of a unit
+    where the acting user holds ``role``.
+
+    Without ``peers``, a user holding an administrator role in the acting user's own unit
+    (or above) is out of reach, and so is a superuser (the break-glass account, who holds
+    no role): one administrator cannot disable or take over another. With ``peers`` (the
+    audit administrator's reading) both are in. A name that is no user's (a guessed name
+    in the login log) belongs to no unit; holders at a county see it.
+    """
+
+    role: Role
+    via: str = "self"
+    peers: bool = False
+
+
+Grant = InUnit | IsOwner | AtTop | UserWithin
 
 # The case's units: where it was registered (the petition office), the unit
 # leading its handling, and the place the matter belongs to.
@@ -125,8 +181,6 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         InUnit(Role.SUPERVISOR, _OFFICE),
         InUnit(Role.SUPERVISOR, _LEAD),
         InUnit(Role.SUPERVISOR, _PLACE),
-        # System administrators see (in the admin) what their jurisdiction registered.
-        InUnit(Role.ADMINISTRATOR, _OFFICE),
     ),
     # The petition office answers, refuses or routes what it registered (R22 Art.22).
     Action.CASE_ROUTE: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
@@ -193,8 +247,38 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
                                 InUnit(Role.CLERK, "unit")),
     # The board is the county's: which county's is the board's own filter
     # (``supervision_board`` in cases/selectors/supervision.py).
-    Action.SUPERVISION_BOARD: tuple(InUnit(role) for role in Role),
+    # The administrators see no case content unless they also hold a case role.
+    Action.SUPERVISION_BOARD: tuple(InUnit(role) for role in Role if role not in ADMIN_ROLES),
+    Action.ADMIN_SITE: tuple(InUnit(role) for role in Role if role in ADMIN_ROLES),
+    # "Cannot grant a role at or above their own unit": units and grants strictly below.
+    Action.UNIT_MANAGE: (InUnit(Role.ADMINISTRATOR, strict=True),),
+    Action.ROLE_MANAGE: (InUnit(Role.ADMINISTRATOR, "unit", strict=True),),
+    Action.USER_MANAGE: (UserWithin(Role.ADMINISTRATOR),),
+    # The calendar, clock rules, ladder and categories are every county's: edited only by
+    # a system administrator of a county.
+    Action.REFERENCE_EDIT: (AtTop(Role.ADMINISTRATOR),),
+    Action.SECURITY_ADMINISTER: (InUnit(Role.SECURITY_ADMIN),),
+    Action.USER_SECURE: (UserWithin(Role.SECURITY_ADMIN),),
+    Action.LOCKOUT_RESET: (UserWithin(Role.SECURITY_ADMIN, "username"),),
+    Action.AUDIT_READ: (InUnit(Role.AUDIT_ADMIN),),
+    # The audit administrator reads the events of the cases of their jurisdiction (who did
+    # what, when; not the case's content: cases/admin/audit.py), and the admin's and the
+    # login log of the users in it, their peers' included.
+    Action.AUDIT_CASE_EVENTS: (InUnit(Role.AUDIT_ADMIN, "case__registered_unit"),
+                               InUnit(Role.AUDIT_ADMIN, "case__lead_unit"),
+                               InUnit(Role.AUDIT_ADMIN, "case__place_unit")),
+    Action.AUDIT_ADMIN_LOG: (UserWithin(Role.AUDIT_ADMIN, "user", peers=True),),
+    Action.AUDIT_LOGINS: (UserWithin(Role.AUDIT_ADMIN, "username", peers=True),),
 }
+
+# What a Django superuser (the break-glass account ``createsuperuser`` makes at
+# installation) may do without holding a role: administration, never case content.
+BREAK_GLASS = frozenset({
+    Action.ADMIN_SITE, Action.ADMINISTER, Action.UNIT_MANAGE, Action.ROLE_MANAGE,
+    Action.USER_MANAGE, Action.REFERENCE_EDIT, Action.SECURITY_ADMINISTER, Action.USER_SECURE,
+    Action.LOCKOUT_RESET, Action.AUDIT_READ, Action.AUDIT_CASE_EVENTS, Action.AUDIT_ADMIN_LOG,
+    Action.AUDIT_LOGINS,
+})
 
 # Actions a recused staff member may not take on the case (回避, R22 Art.28).
 HANDLING_ACTIONS = frozenset({
@@ -215,10 +299,12 @@ def can(user: Any, action: Action, obj: Any = None) -> bool:
     """Whether ``user`` may do ``action``; without ``obj``, whether anywhere at all."""
     if not (user and user.is_authenticated and user.is_active):
         return False
+    if user.is_superuser and action in BREAK_GLASS:
+        return True
     held = held_roles(user)
     grants = GRANTS[action]
     if obj is None:
-        return any(grant.role in held for grant in grants)
+        return any(_anywhere(grant, held) for grant in grants)
     if action in HANDLING_ACTIONS and is_recused(user, obj):
         return False
     if action in DENIED_TO_ACCUSED and holds_role_within(user, getattr(obj, "complained_unit", None)):
@@ -230,6 +316,8 @@ def scope(user: Any, action: Action, queryset: QuerySet) -> QuerySet:
     """Filter ``queryset`` to the objects on which ``user`` may do ``action``."""
     if not (user and user.is_authenticated and user.is_active):
         return queryset.none()
+    if user.is_superuser and action in BREAK_GLASS:
+        return queryset
     held = held_roles(user)
     condition = Q(pk__in=[])
     for grant in GRANTS[action]:
@@ -283,18 +371,62 @@ def forget_recusals(obj: Any) -> None:
     obj.__dict__.pop("_recused_users", None)
 
 
+def _anywhere(grant: Grant, held: dict) -> bool:
+    """Whether the user may take the grant's action on some object (no object named)."""
+    if isinstance(grant, AtTop):
+        return any(path_is_top(path) for path in held.get(grant.role, ()))
+    return grant.role in held
+
+
 def _allows(grant: Grant, user: Any, held: dict, obj: Any) -> bool:
     if isinstance(grant, IsOwner):
         return grant.role in held and getattr(obj, f"{grant.field}_id", None) == user.pk
+    if isinstance(grant, AtTop):
+        return _anywhere(grant, held)
     roots = held.get(grant.role, ())
+    if isinstance(grant, UserWithin):
+        return bool(roots) and _user_within(grant, roots, obj)
     if grant.many:
-        return any(_within(unit.path, roots) for unit in getattr(obj, grant.via).all())
-    unit = obj if grant.via == "self" else getattr(obj, grant.via, None)
-    return unit is not None and _within(unit.path, roots)
+        return any(_within(unit.path, roots, grant.strict)
+                   for unit in getattr(obj, grant.via).all())
+    unit = obj if grant.via == "self" else _follow(obj, grant.via)
+    return unit is not None and _within(unit.path, roots, grant.strict)
 
 
-def _within(path: str, roots: Iterable[str]) -> bool:
-    return any(path_contains(root, path) for root in roots)
+def _within(path: str, roots: Iterable[str], strict: bool = False) -> bool:
+    return any(path_contains(root, path) and not (strict and path == root) for root in roots)
+
+
+def _follow(obj: Any, via: str) -> Any:
+    """``obj.case.lead_unit`` for ``via="case__lead_unit"``; None if a link is empty."""
+    for name in via.split("__"):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _user_within(grant: UserWithin, roots: tuple[str, ...], obj: Any) -> bool:
+    from .models import User
+
+    if grant.via == "self":
+        user = obj
+    elif obj._meta.get_field(grant.via).is_relation:
+        user = getattr(obj, grant.via)
+    else:  # a user name, as the login log keeps it
+        user = User.objects.filter(username=getattr(obj, grant.via)).first()
+        if user is None:
+            return any(path_is_top(root) for root in roots)
+    if user is None:
+        return False
+    if user.is_superuser:
+        return grant.peers
+    for role, path in user.role_assignments.values_list("role", "unit__path"):
+        if not _within(path, roots):
+            return False
+        if not grant.peers and role in ADMIN_ROLES and not _within(path, roots, strict=True):
+            return False
+    return True
 
 
 def _condition(grant: Grant, user: Any, held: dict, model: Any) -> Q:
@@ -310,12 +442,46 @@ def _condition(grant: Grant, user: Any, held: dict, model: Any) -> Q:
         return Q(pk__in=[])
     if isinstance(grant, IsOwner):
         return Q(**{grant.field: user})
-    roots = Q(pk__in=[])
-    for root in held[grant.role]:
-        roots |= Q(path__startswith=root)
+    if isinstance(grant, AtTop):
+        return Q() if _anywhere(grant, held) else Q(pk__in=[])
+    if isinstance(grant, UserWithin):
+        return _user_condition(grant, held[grant.role], model)
+    roots = _subtrees(held[grant.role], strict=grant.strict)
     if grant.via == "self":
         return roots
     units = OrgUnit.objects.filter(roots).values("pk")
     if grant.many:  # a semi-join, so a case with two matching units is listed once
         return Q(pk__in=model.objects.filter(**{f"{grant.via}__in": units}).values("pk"))
     return Q(**{f"{grant.via}__in": units})
+
+
+def _subtrees(roots: Iterable[str], *, strict: bool = False) -> Q:
+    """Units in (or, ``strict``, strictly below) any of the units at ``roots``."""
+    condition = Q(pk__in=[])
+    for root in roots:
+        below = Q(path__startswith=root)
+        condition |= below & ~Q(path=root) if strict else below
+    return condition
+
+
+def _user_condition(grant: UserWithin, roots: tuple[str, ...], model: Any) -> Q:
+    """The SQL form of :class:`UserWithin`: no role outside the subtrees (and, without
+    ``peers``, no administrator role in or above the held units, and no superuser)."""
+    from .models import OrgUnit, RoleAssignment, User
+
+    within = OrgUnit.objects.filter(_subtrees(roots)).values("pk")
+    users = User.objects.exclude(pk__in=RoleAssignment.objects.exclude(unit__in=within)
+                                 .values("user"))
+    if not grant.peers:
+        below = OrgUnit.objects.filter(_subtrees(roots, strict=True)).values("pk")
+        level = (RoleAssignment.objects.filter(role__in=ADMIN_ROLES)
+                 .exclude(unit__in=below).values("user"))
+        users = users.exclude(pk__in=level).filter(is_superuser=False)
+    if grant.via == "self":
+        return Q(pk__in=users.values("pk"))
+    if model._meta.get_field(grant.via).is_relation:
+        return Q(**{f"{grant.via}__in": users.values("pk")})
+    condition = Q(**{f"{grant.via}__in": users.values("username")})
+    if any(path_is_top(root) for root in roots):
+        condition |= ~Q(**{f"{grant.via}__in": User.objects.values("username")})
+    return condition

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from config.admin_site import AdministratorOnly, ReadOnlyForAdministrators
+from config.admin_site import ReadOnlyCaseContent, ReferenceTable
 
 from ..deadlines.clocks import deadline_explain
 from ..models import AnnouncedYear, CalendarDay, Case, Category, Deadline, DeadlineRule
@@ -66,7 +66,7 @@ class RecomputesClocks:
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
+class CalendarDayAdmin(ReferenceTable, RecomputesClocks, admin.ModelAdmin):
     list_display = ("day", "is_workday", "name")
     list_filter = ("is_workday",)
     search_fields = ("name",)
@@ -98,13 +98,13 @@ class AnnouncedYearForm(forms.ModelForm):
 
 
 @admin.register(AnnouncedYear)
-class AnnouncedYearAdmin(AdministratorOnly, RecomputesClocks, admin.ModelAdmin):
+class AnnouncedYearAdmin(ReferenceTable, RecomputesClocks, admin.ModelAdmin):
     form = AnnouncedYearForm
     list_display = ("year", "note")
 
 
 @admin.register(DeadlineRule)
-class DeadlineRuleAdmin(AdministratorOnly, admin.ModelAdmin):
+class DeadlineRuleAdmin(ReferenceTable, admin.ModelAdmin):
     """The clock lengths; an edit applies to clocks started afterwards, not to running ones."""
 
     list_display = ("kind", "length", "unit", "is_window", "legal_basis")
@@ -119,7 +119,7 @@ class DeadlineRuleAdmin(AdministratorOnly, admin.ModelAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
+class DeadlineAdmin(ReadOnlyCaseContent, admin.ModelAdmin):
     """Clocks, read-only: they change through the clock services, which write the audit trail."""
 
     list_display = ("case", "kind", "status", "is_window", "starts_on", "due_on", "provisional")
@@ -147,8 +147,8 @@ class DeadlineAdmin(ReadOnlyForAdministrators, admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(AdministratorOnly, TreeAdmin):
-    """The content-category tree (内容分类), edited by administrators."""
+class CategoryAdmin(ReferenceTable, TreeAdmin):
+    """The content-category tree (内容分类), edited by a county's system administrator."""
 
     form = movenodeform_factory(Category)
     list_display = ("name", "code", "is_active")

@@ -8,11 +8,12 @@ their parties, clocks and events, and changes none of them.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_site import ReadOnlyForAdministrators
+from config.admin_site import ReadOnlyCaseContent
 
 from ..models import Case, CaseEvent, CasePetitioner, Deadline, Decision
 
-ReadOnly = ReadOnlyForAdministrators
+# An administrator sees a case only through a case role held as well (三员分立).
+ReadOnly = ReadOnlyCaseContent
 
 
 class PartyInline(ReadOnly, admin.TabularInline):

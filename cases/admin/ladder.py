@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_site import AdministratorOnly
+from config.admin_site import ReferenceTable
 from notifications.services import task_enqueue
 
 from ..models import Audience, LadderStep
@@ -26,7 +26,7 @@ class LadderStepForm(forms.ModelForm):
 
 
 @admin.register(LadderStep)
-class LadderStepAdmin(AdministratorOnly, admin.ModelAdmin):
+class LadderStepAdmin(ReferenceTable, admin.ModelAdmin):
     """The rungs per clock kind; offsets in working days from the due time (DECISIONS E1)."""
 
     form = LadderStepForm

@@ -29,7 +29,22 @@ def foreign_case(county):
     return CaseFactory(registered_unit=office, place_unit=office)
 
 
-def test_case_admin_lists_only_the_administrators_cases(admin_client_en, foreign_case):
+@pytest.fixture
+def case_admin_client_en(admin_client_en, admin_user, county):
+    """The county's system administrator, who is also the county's supervisor: an
+    administrator sees cases only through a case role (三员分立)."""
+    role_grant(user=admin_user, role=Role.SUPERVISOR, unit=county)
+    return admin_client_en
+
+
+def test_an_administrator_without_a_case_role_sees_no_case(admin_client_en, foreign_case):
+    CaseFactory()
+    assert admin_client_en.get(reverse("admin:cases_case_changelist")).status_code == 403
+    assert admin_client_en.get(reverse("admin:cases_deadline_changelist")).status_code == 403
+
+
+def test_case_admin_lists_only_the_administrators_cases(case_admin_client_en, foreign_case):
+    admin_client_en = case_admin_client_en
     own = CaseFactory()
     listing = admin_client_en.get(reverse("admin:cases_case_changelist"))
     assert listing.status_code == 200
@@ -40,7 +55,8 @@ def test_case_admin_lists_only_the_administrators_cases(admin_client_en, foreign
     assert page.status_code == 302  # "does not exist" back to the index, not the case
 
 
-def test_deadline_admin_lists_only_clocks_of_visible_cases(admin_client_en, foreign_case):
+def test_deadline_admin_lists_only_clocks_of_visible_cases(case_admin_client_en, foreign_case):
+    admin_client_en = case_admin_client_en
     own = DeadlineFactory(case=CaseFactory())
     foreign = DeadlineFactory(case=foreign_case)
     listing = admin_client_en.get(reverse("admin:cases_deadline_changelist"))
@@ -55,6 +71,7 @@ def test_a_second_county_administrator_sees_their_own_cases(client, foreign_case
     other_admin = UserFactory(username="neighbour-admin")
     neighbour = OrgUnit.objects.get(code="341199")
     role_grant(user=other_admin, role=Role.ADMINISTRATOR, unit=neighbour)
+    role_grant(user=other_admin, role=Role.SUPERVISOR, unit=neighbour)
     CaseFactory()
     client.force_login(other_admin)
     listing = client.get(reverse("admin:cases_case_changelist"))
@@ -62,7 +79,8 @@ def test_a_second_county_administrator_sees_their_own_cases(client, foreign_case
 
 
 def test_case_change_page_queries_do_not_grow_with_petitioners(
-        admin_client_en):
+        case_admin_client_en):
+    admin_client_en = case_admin_client_en
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

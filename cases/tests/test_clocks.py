@@ -392,7 +392,12 @@ def test_admin_deleting_a_holiday_recomputes(admin_client_en, clerk,
     assert events(case, EventKind.CLOCK_RECOMPUTED)[0].details["new_due"] == "2026-03-17"
 
 
-def test_deadline_admin_is_read_only_and_shows_the_explanation(admin_client_en, clerk):
+def test_deadline_admin_is_read_only_and_shows_the_explanation(admin_client_en, admin_user,
+                                                                clerk, county):
+    from accounts.choices import Role
+    from accounts.services import role_grant
+
+    role_grant(user=admin_user, role=Role.SUPERVISOR, unit=county)  # clocks are case content
     case = CaseFactory(registered_by=clerk)
     deadline = start(case, ClockKind.ACCEPTANCE_NOTICE, "2026-09-16", clerk)
     page = admin_client_en.get(reverse("admin:cases_deadline_change", args=[deadline.pk]))
