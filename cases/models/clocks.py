@@ -82,8 +82,10 @@ class Deadline(models.Model):
             models.Index(fields=["due_at"], name="deadline_open_due",
                          condition=Q(status=ClockStatus.OPEN)),
             models.Index(fields=["case", "kind"], name="deadline_case_kind"),
-            # The sweep's query: what fires next, before T.
-            models.Index(fields=["next_fire_at"], name="deadline_next_fire",
+            # The sweep's query: what fires next, before T, in (instant, id) order: with the
+            # id in the index, a batch is read in order rather than sorted (100,000 clocks
+            # due at one instant spilled that sort to disk).
+            models.Index(fields=["next_fire_at", "id"], name="deadline_next_fire_id",
                          condition=Q(next_fire_at__isnull=False)),
         ]
         constraints = [

@@ -146,9 +146,9 @@ def _due_clocks(*, now: datetime, batch: int) -> tuple[list[_Clock], dict[int, _
     return clocks, cases
 
 
-# By the partial index deadline_next_fire; SKIP LOCKED: another sweep's batch is left to it.
-# The subquery picks and locks the batch on the clock table alone (ORDER BY … id reads
-# every clock due at the batch's instant: a join below the LIMIT would join them all);
+# By the partial index deadline_next_fire_id, read in its order (no sort); SKIP LOCKED:
+# another sweep's batch is left to it. The subquery picks and locks the batch on the clock
+# table alone (a join below the LIMIT would join every clock due at the batch's instant);
 # the cases and the levels fired are then read for the batch's rows only. A level
 # another sweep committed after this statement began may be missing from ``fired``: this
 # sweep then tries it again and escalation_once refuses the row, so it is still once.
