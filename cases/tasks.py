@@ -32,12 +32,18 @@ def intake_uploads_purge() -> None:
 # A sweep that overran its minute is not piled up: beat's next one expires unstarted.
 @shared_task(ignore_result=True, expires=55)
 def escalation_sweep_task() -> None:
-    """Fire the escalation ladder on every clock due; two at once fire nothing twice."""
+    """Fire the escalation ladder on every clock due, and tell the units of the commitments
+    and instructions due today; two at once do nothing twice."""
     from cases.services.escalation import escalation_sweep
+    from cases.services.undertaking_warnings import undertakings_warn
 
-    report = escalation_sweep()
+    now = timezone.now()
+    report = escalation_sweep(now=now)
     if report.total:
         logger.info("sweep fired %s escalations on %s clocks", report.total, report.clocks)
+    told = undertakings_warn(now=now)
+    if told:
+        logger.info("sweep told the units of %s commitments and instructions due", told)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,

@@ -4,7 +4,8 @@ leaders' instructions (批示) the handling unit must answer.
 Each carries a clock of its own: a due day chosen by whoever made it (a promise,
 not a statutory period, so no rest-day rule moves it), ``due_at`` 24:00 of that
 day in the office's zone, indexed while open for the "due before T" sweep, and
-it stays open until it is kept or answered (cases/DECISIONS.md).
+it stays open until it is kept or answered (cases/DECISIONS.md). On its day the
+sweep tells the lead unit once (``warned_at``).
 """
 
 from django.db import models
@@ -24,6 +25,9 @@ class OwnClock(models.Model):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     done_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+", verbose_name=_("done by"))
+    # When the sweep told the lead unit that the day had come (once: the sweep sets it in
+    # the statement that selects the row; cases/services/undertaking_warnings.py).
+    warned_at = models.DateTimeField(_("unit told it is due at"), null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -1,8 +1,10 @@
 """Run one escalation sweep in the foreground and say what it fired (for operators)."""
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from cases.services.escalation import escalation_reschedule, escalation_sweep
+from cases.services.undertaking_warnings import undertakings_warn
 
 
 class Command(BaseCommand):
@@ -17,8 +19,11 @@ class Command(BaseCommand):
         if reschedule:
             count = escalation_reschedule()
             self.stdout.write(f"rescheduled {count} open clocks")
-        report = escalation_sweep()
+        now = timezone.now()
+        report = escalation_sweep(now=now)
         for (kind, level), count in sorted(report.fired.items()):
             self.stdout.write(f"fired {count} × {kind} level {level}")
         self.stdout.write(f"sweep: {report.total} escalations on {report.clocks} clocks "
                           f"in {report.batches} batches")
+        told = undertakings_warn(now=now)
+        self.stdout.write(f"told the units of {told} commitments and instructions due")
