@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager
 
@@ -99,6 +100,9 @@ class User(AbstractUser):
         help_text=_("Set when an administrator gives the user a password: the user is to "
                     "choose their own."),
     )
+    # Users who were there before the field get the migration's time: their 90 days
+    # start then. Set by accounts.validators.PasswordHistoryValidator.password_changed.
+    password_changed_at = models.DateTimeField(_("password changed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("user")
@@ -131,6 +135,24 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+class PasswordHistory(models.Model):
+    """A hash of a password the user had, so it is not chosen again (written on every change)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history",
+                             verbose_name=_("user"))
+    password = models.CharField(_("password"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("previous password")
+        verbose_name_plural = _("previous passwords")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
 
 
 class AccountSecurity(User):

@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from .middleware import password_change_due
 from .navigation import home_url
 from .services import user_set_language
 
@@ -43,3 +45,23 @@ def lockout(request, credentials=None, *args, **kwargs):
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"cooloff_time": _("%(minutes)d minutes") % {"minutes": minutes}}
     return render(request, "accounts/lockout.html", context, status=429)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's change page (it runs the validators); a change also ends a forced change."""
+
+    def form_valid(self, form):
+        form.user.must_change_password = False  # saved with the new password
+        return super().form_valid(form)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if user.must_change_password:
+            context["forced_reason"] = _("An administrator set your password. Choose a "
+                                         "password of your own to continue.")
+        elif password_change_due(user):
+            context["forced_reason"] = _(
+                "Your password is more than %(days)d days old. Choose a new one to continue."
+            ) % {"days": settings.PASSWORD_MAX_AGE_DAYS}
+        return context

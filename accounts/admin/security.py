@@ -2,7 +2,8 @@
 
 Users in scope are those whose every role lies in the security administrator's subtree,
 other administrators of their own level excepted (``USER_SECURE``). A reset password must
-be changed by its user (``User.must_change_password``); the login does not enforce it yet.
+be changed by its user (``User.must_change_password``, enforced at the next request by
+``PasswordChangeRequiredMiddleware``).
 Sessions are shown per user, never by session key: a key shown is a session taken over.
 """
 
