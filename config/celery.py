@@ -4,7 +4,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# Production by default, as manage.py and wsgi.py: scripts/stack.py names local settings
+# for the workers it starts.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("petitiondesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -11,5 +11,8 @@ urlpatterns = [
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    # Both over plain HTTP (SECURE_REDIRECT_EXEMPT): /livez for the load balancer,
+    # /healthz for monitoring.
+    path("livez", ops_views.livez, name="livez"),
     path("healthz", ops_views.healthz, name="healthz"),
 ]

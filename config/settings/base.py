@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab, schedule
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.crypto import key_settings
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "treebeard",
     "axes",
     "pgtrigger",
+    "csp",
     "accounts",
     "ops",
     "cases",
@@ -57,8 +59,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    # An expired password, or one an administrator set, is changed before anything else.
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # AxesMiddleware last: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -91,6 +96,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///petitiondesk
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer fails a request (and /livez) in seconds, not minutes.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6390/0")
@@ -112,21 +120,58 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Password policy (issue 9; 等保 level 3). PasswordChangeRequiredMiddleware sends a user
+# whose password is older than PASSWORD_MAX_AGE_DAYS, or was set by an administrator,
+# to the change page.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=10)
+PASSWORD_MIN_CHARACTER_KINDS = env.int("PASSWORD_MIN_CHARACTER_KINDS", default=3)
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.validators.MinimumLengthValidator",
+     "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
+    {"NAME": "accounts.validators.CharacterKindsValidator",
+     "OPTIONS": {"min_kinds": PASSWORD_MIN_CHARACTER_KINDS}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Also records each new password's hash and time (its password_changed hook).
+    {"NAME": "accounts.validators.PasswordHistoryValidator",
+     "OPTIONS": {"count": PASSWORD_HISTORY_COUNT}},
+]
+# PBKDF2-HMAC-SM3 first: a password stored with one of the others verifies and is
+# hashed again with SM3 at its user's next login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.PBKDF2SM3PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-# Login lockout (django-axes): 5 failures for one user name from one address
-# lock that pair for 30 minutes; administrators unlock with `axes_reset`.
+# Login lockout (django-axes), counted per address as the client sent it to our proxy:
+# AXES_FAILURE_LIMIT failures for one user name from one address lock that pair, and
+# AXES_ADDRESS_FAILURE_LIMIT failures from one address under any names (password
+# spraying) lock the address, for AXES_COOLOFF_MINUTES; administrators unlock them.
+# The handler (accounts.middleware.AddressLimitAxesHandler) reads the two parameter
+# sets in this order.
+AXES_HANDLER = "accounts.middleware.AddressLimitAxesHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
-AXES_RESET_ON_SUCCESS = True
+# django-ipware is not installed, so axes' AXES_IPWARE_* settings would do nothing: the
+# address comes from our own function. TRUSTED_PROXY_COUNT is the number of proxies
+# (nginx: 1) that each append to X-Forwarded-For; 0 (no proxy) reads REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_ip"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# A success must not wipe the count: axes would delete the address's failures too,
+# so an attacker could reset the spraying count by signing in to an account of their own.
+AXES_RESET_ON_SUCCESS = False
+# Keep every failure (user name, address, time, whether it locked) for the audit log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 
 # Idle timeout: the session lives SESSION_IDLE_MINUTES after the last request.
@@ -245,9 +290,37 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "PetitionDesk API", "VERSION": "0.1.0"}
 
+# --- Health endpoints ----------------------------------------------------
+# The load balancer probes /livez and monitoring probes /healthz over plain HTTP on
+# the internal network: SECURE_SSL_REDIRECT (production) must not answer them with a 301.
+# The patterns match the path without its leading slash.
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+
+# --- Content Security Policy ---------------------------------------------
+# django-csp 4 (CSPMiddleware). No inline script and no eval anywhere: page behaviour
+# lives in static/js/, htmx runs with allowEval off and without its injected indicator
+# style (the htmx-config meta in base.html), and no template has a style="" attribute.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # templates/500.html carries its own <style> (it must not depend on static files):
+        # that block, and only it, by its hash; tests/test_hardening.py checks it matches.
+        "style-src": [SELF, "'sha256-Rhiw+afYG9o/Y/8WYJ1pXZlUOJ5FvrGlNT6860B/IXA='"],
+        "img-src": [SELF, "data:"],  # Bootstrap's CSS draws its icons as data: SVGs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
 # --- Demo data -----------------------------------------------------------
-# `manage.py seed` creates demo logins only where this is true.
-DEMO_DATA_ALLOWED = True
+# `manage.py seed` and `bench` write demo logins and cases only where this is true:
+# local and test settings say so; any other settings module refuses.
+DEMO_DATA_ALLOWED = False
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,26 @@
 """Settings for `make run` on a developer's or an office's own machine."""
 
-from .base import *  # noqa: F403
-from .base import env
+from pathlib import Path
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+from .base import *  # noqa: F403
+from .base import DATA_DIR, DATABASES, env
+
+# DEBUG shows settings and stack traces to whoever hits an error: only on the embedded
+# PostgreSQL that scripts/stack.py runs under .data/pg (a developer's or a demo's own
+# machine). Pointed at any other database these settings serve without it, whatever
+# DJANGO_DEBUG says. The embedded server listens on a socket in its data folder only.
+_database_host = DATABASES["default"].get("HOST") or DATABASES["default"].get(
+    "OPTIONS", {}).get("host", "")
+EMBEDDED_DATABASE = bool(_database_host) and (
+    Path(_database_host).resolve() == (DATA_DIR / "pg").resolve())
+DEBUG = EMBEDDED_DATABASE and env.bool("DJANGO_DEBUG", default=True)
+
+# The demo county and its logins (`manage.py seed`, `make run`, `make bench`).
+DEMO_DATA_ALLOWED = True
+
+# Uploads readable by the service user only (Django's default chmods them 0644).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Static files: `make run` runs collectstatic before it starts gunicorn, and WhiteNoise
 # serves that snapshot (STATIC_ROOT), indexed once at start-up, with its gzip copies.

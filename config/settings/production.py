@@ -15,10 +15,16 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 REDIS_URL = env("REDIS_URL")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 
 DEMO_DATA_ALLOWED = False
+
+# Uploaded petitions and evidence: readable by the service user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # ID numbers are stored encrypted (config/crypto.py): without the keys nothing could be
 # registered or read, and a key made up here would seal data no one could open later.
@@ -31,6 +37,10 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
 # Transport security. Offices that terminate TLS at a proxy set the proxy header.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production runs behind one proxy (nginx, which appends the client to X-Forwarded-For:
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`): the lockout counts the
+# address it saw (accounts/DECISIONS.md P5). Set 0 only where nothing stands in front.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)

@@ -6,6 +6,7 @@ from .base import DATABASES, env
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEMO_DATA_ALLOWED = True  # the seed and bench tests load the demo county
 
 # Ordinary tests run task code in-process; tests that prove scheduling run a real worker.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -9,6 +9,11 @@
  *    submit, so a slow network does not register the same petition twice.
  *  - htmx request errors show a short alert in the messages area.
  *    Messages come from data-* attributes on <body> (translated there).
+ *  - An htmx form with data-swap-conflict swaps in a 409 answer (the step form
+ *    saying someone else moved the case first) instead of treating it as an error.
+ *
+ * The Content Security Policy allows no inline script and no eval: behaviour goes
+ * here or in another file under static/js/, never into on*="" or hx-on attributes.
  */
 (function () {
   "use strict";
@@ -70,6 +75,17 @@
     alert.appendChild(close);
     area.appendChild(alert);
   }
+
+  // A 409 on a data-swap-conflict form is an answer to show, not a failure.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var source = event.target;  // the element that made the request: the form
+    if (detail && detail.xhr && detail.xhr.status === 409 &&
+        source.closest && source.closest("[data-swap-conflict]")) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
 
   // htmx 2 does not swap 4xx/5xx responses; tell the user something went wrong.
   document.addEventListener("htmx:responseError", function (event) {

@@ -13,6 +13,11 @@
  *    person is found) until the clerk sets it by hand; linking a repeat unticks it.
  *  - The words of a threat show only while "threat made" is ticked (GOV.UK's conditional
  *    reveal); without JavaScript they are always shown.
+ *  - The htmx look-ups are started from here: typing an ID or a phone number sends
+ *    "pd-lookup" to its petitioner row; the facts, an ID or a phone send
+ *    "pd-repeats-input", the place or an address "pd-repeats-change", to #pd-repeats.
+ *    (htmx trigger filters would do it in the template, but they need eval, which the
+ *    Content Security Policy does not allow.)
  */
 (function () {
   "use strict";
@@ -119,6 +124,27 @@
     if (input.hasAttribute && input.hasAttribute("data-intake-id")) {
       var length = normalise(input.value).length;
       onIdInput(input, length === 18 && document.activeElement === input);
+    }
+  });
+
+  function send(target, name) {
+    if (target) target.dispatchEvent(new CustomEvent(name, { bubbles: false }));
+  }
+  function matches(el, selector) {
+    return el && el.matches && el.matches(selector);
+  }
+  form.addEventListener("input", function (event) {
+    var input = event.target;
+    if (matches(input, "[data-intake-id],[data-intake-phone]")) {
+      send(input.closest("[data-intake-row]"), "pd-lookup");
+    }
+    if (matches(input, "#id_summary,[data-intake-id],[data-intake-phone]")) {
+      send(document.getElementById("pd-repeats"), "pd-repeats-input");
+    }
+  });
+  form.addEventListener("change", function (event) {
+    if (matches(event.target, "#id_place_unit,[data-intake-address]")) {
+      send(document.getElementById("pd-repeats"), "pd-repeats-change");
     }
   });
 

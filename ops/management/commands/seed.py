@@ -4,14 +4,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounts.demo import demo_org_seed, demo_users_seed
+from accounts.demo import COUNTY, demo_org_seed, demo_users_seed
+from accounts.models import OrgUnit
 from cases.demo.bulk import demo_cases_seed
 from cases.models import Case
 
 
 class Command(BaseCommand):
     help = ("Load the demo county and one login per role (idempotent); with --cases N, also add "
-            "N generated demo cases (each run adds more). Refused in production.")
+            "N generated demo cases (each run adds more). Refused in production, and on a "
+            "database holding units other than the demo county's.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--cases", type=int, default=0, metavar="N",
@@ -25,6 +27,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError(_("Demo data is not allowed with these settings (production)."))
+        foreign = _foreign_units()
+        if foreign.exists():
+            examples = foreign.order_by("code").values_list("code", flat=True)[:3]
+            raise CommandError(_(
+                "This database holds %(count)s units outside the demo county %(code)s (e.g. "
+                "%(example)s): it is a real office's, and demo logins and cases stay out of it."
+            ) % {"count": foreign.count(), "code": COUNTY[0], "example": ", ".join(examples)})
         if options["cases"] < 0:
             raise CommandError(_("--cases must be 0 or more."))
         password = os.environ.get("DEMO_PASSWORD", "demo")
@@ -49,3 +58,12 @@ class Command(BaseCommand):
              "rate": f"{report.cases_per_s:,.0f}", "petitioners": f"{report.petitioners:,}",
              "parties": f"{report.parties:,}", "clocks": f"{report.deadlines:,}",
              "events": f"{report.events:,}"})
+
+
+def _foreign_units():
+    """The units that are neither the demo county nor below it in its tree."""
+    county = OrgUnit.objects.filter(code=COUNTY[0]).first()
+    units = OrgUnit.objects.all()
+    if county is not None:
+        units = units.exclude(path__startswith=county.path)
+    return units
