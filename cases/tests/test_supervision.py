@@ -2,7 +2,7 @@
 escalated like any other, and the ladder's level 3 opens them (on PostgreSQL, no mocks)."""
 
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +17,6 @@ from cases.deadlines.clocks import OFFICE_TZ
 from cases.deadlines.ladder import ladder_seed
 from cases.deadlines.rules import rules_seed
 from cases.models import (
-    CaseEvent,
     Deadline,
     DeadlineRule,
     Escalation,
@@ -35,19 +34,12 @@ from cases.services.supervision import (
     supervision_list,
 )
 from cases.tests.factories import CaseFactory, DeadlineFactory, demo_unit
-from cases.tests.helpers import at
+from cases.tests.helpers import at, code_of, events_of, in_days, today
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 CHENGGUAN, HEKOU = "341122100", "341122101"
 
-
-def today() -> date:
-    return timezone.localtime(timezone.now(), OFFICE_TZ).date()
-
-
-def in_days(days: int) -> date:
-    return today() + timedelta(days=days)
 
 
 @pytest.fixture
@@ -56,13 +48,6 @@ def handled(leader):
     return CaseFactory(status=CaseStatus.IN_HANDLING, lead_unit=demo_unit(CHENGGUAN),
                        leader=leader)
 
-
-def events_of(case, kind) -> list[CaseEvent]:
-    return list(CaseEvent.objects.filter(case=case, kind=kind).order_by("pk"))
-
-
-def code_of(raised) -> str:
-    return raised.value.error_list[0].code
 
 
 def issue(case, supervisor, *, days=10, **extra):

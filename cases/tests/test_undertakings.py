@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import timezone, translation
+from django.utils import translation
 
 from cases.choices import CaseStatus, EventKind
 from cases.deadlines.clocks import OFFICE_TZ
@@ -21,18 +21,11 @@ from cases.services.undertakings import (
     instruction_give,
 )
 from cases.tests.factories import CaseFactory, demo_unit
-from cases.tests.helpers import at
+from cases.tests.helpers import at, code_of, events_of, in_days, today
 
 pytestmark = pytest.mark.django_db
 CHENGGUAN, HEKOU = "341122100", "341122101"
 
-
-def today() -> date:
-    return timezone.localtime(timezone.now(), OFFICE_TZ).date()
-
-
-def in_days(days: int) -> date:
-    return today() + timedelta(days=days)
 
 
 @pytest.fixture
@@ -41,13 +34,6 @@ def handled(leader):
     return CaseFactory(status=CaseStatus.IN_HANDLING, lead_unit=demo_unit(CHENGGUAN),
                        leader=leader)
 
-
-def events_of(case, kind) -> list[CaseEvent]:
-    return list(CaseEvent.objects.filter(case=case, kind=kind).order_by("pk"))
-
-
-def code_of(raised) -> str:
-    return raised.value.error_list[0].code
 
 
 # --- The due instant and the proposed day ---------------------------------------------------
