@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.permissions import Action, can
@@ -358,19 +358,16 @@ def supervision_rows(*, case: Case, today: Today) -> list[SupervisionRow]:
               .select_related("unit", "issued_by", "deadline", "escalation__deadline")
               .prefetch_related(Prefetch("answers", queryset=answers))
               .order_by("-issued_at", "-pk"))
-    statuses = {value: str(label) for value, label in SupervisionStatus.choices}
-    verdicts = {SupervisionAnswer.ACCEPTED: pgettext("supervision answer", "Accepted"),
-                SupervisionAnswer.SENT_BACK: pgettext("supervision answer", "Sent back")}
     return [SupervisionRow(order=order, demand=order_demand(order),
-                           status=statuses.get(order.status, order.status),
-                           due=_order_due(order, today=today),
+                           status=order.get_status_display(),
+                           due=order_due(order, today=today),
                            answers=[AnswerRow(answer=answer, on_time=_in_time(answer),
-                                              verdict=verdicts.get(answer.verdict, ""))
+                                              verdict=answer.get_verdict_display())
                                     for answer in order.answers.all()])
             for order in orders]
 
 
-def _order_due(order: SupervisionOrder, *, today: Today) -> OwnDue | None:
+def order_due(order: SupervisionOrder, *, today: Today) -> OwnDue | None:
     """The answer's due standing while the unit owes it, coloured as any duty clock."""
     clock = order.deadline
     if order.status != SupervisionStatus.OPEN or clock is None or clock.status not in LIVE_STATUSES:

@@ -20,8 +20,8 @@ from accounts.permissions import Action, can, held_roles, scope
 
 from ..choices import SupervisionStatus
 from ..models import Case, SupervisionOrder
-from .case_page import Today
-from .lists import NextDeadline, deadline_standing
+from .case_page import Today, order_due
+from .lists import NextDeadline
 from .timeline import order_demand
 
 # Enough for any county's open orders; beyond it the page says so.
@@ -53,9 +53,8 @@ def supervision_page(*, user: User, now: datetime | None = None) -> SupervisionP
                             "escalation__deadline", "issued_by")
             .order_by("deadline__due_at", "pk"))
     if can(user, Action.SUPERVISION_ANSWER):
-        answerable = scope(user, Action.SUPERVISION_ANSWER, base.filter(
-            status=SupervisionStatus.OPEN)).exclude(case__recusals__user=user)
-        page.to_answer = _rows(user, answerable, today=today, page=page)
+        page.to_answer = _rows(user, orders_to_answer(user=user, orders=base), today=today,
+                               page=page)
     if can(user, Action.CASE_SUPERVISE):
         supervised = scope(user, Action.CASE_SUPERVISE, Case.objects.all())
         page.overseen = _rows(user, base.filter(case__in=supervised.values("pk")), today=today,
@@ -67,6 +66,14 @@ def supervision_page(*, user: User, now: datetime | None = None) -> SupervisionP
             _any_prefix("case__registered_unit__path", counties))
         page.board = _rows(user, board, today=today, page=page)
     return page
+
+
+def orders_to_answer(*, user: User, orders: QuerySet | None = None) -> QuerySet:
+    """The open orders the user may answer (``SUPERVISION_ANSWER``: addressed to their
+    units), less those on cases they are recused from."""
+    orders = SupervisionOrder.objects.all() if orders is None else orders
+    return (scope(user, Action.SUPERVISION_ANSWER, orders.filter(status=SupervisionStatus.OPEN))
+            .exclude(case__recusals__user=user))
 
 
 def _counties(user: User) -> list[str]:
@@ -91,12 +98,5 @@ def _rows(user: User, orders: QuerySet, *, today: Today, page: SupervisionPage) 
     visible = set(scope(user, Action.CASE_VIEW, Case.objects.filter(
         pk__in={order.case_id for order in found})).values_list("pk", flat=True))
     return [OrderRow(order=order, demand=order_demand(order), may_open=order.case_id in visible,
-                     due=_due(order, today))
+                     due=order_due(order, today=today))
             for order in found]
-
-
-def _due(order: SupervisionOrder, today: Today) -> NextDeadline | None:
-    clock = order.deadline
-    if order.status != SupervisionStatus.OPEN or clock is None:
-        return None
-    return deadline_standing(clock, today.now, today.day, today.cutoff, today.calendar)

@@ -29,7 +29,7 @@ from accounts.choices import Role
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can, held_roles, scope
 
-from ..choices import CaseStatus, ClockKind, ExtensionStatus, SupervisionStatus
+from ..choices import CaseStatus, ClockKind, ExtensionStatus
 from ..models import (
     Case,
     Commitment,
@@ -37,10 +37,10 @@ from ..models import (
     Extension,
     Instruction,
     Leadership,
-    SupervisionOrder,
 )
 from .case_page import DutyRow, Today, Undertaking, leadership_duties, undertaking
 from .lists import NextDeadline, deadline_standing
+from .supervision import orders_to_answer
 
 # Enough for any unit's open work; beyond it the page says so and points to the case list.
 ROW_LIMIT = 300
@@ -143,9 +143,7 @@ def unit_inbox(*, user: User, now: datetime | None = None) -> UnitInbox:
 
 def _supervision_to_answer(user: User) -> int:
     """How many open supervision orders the user's units must answer (one query)."""
-    orders = SupervisionOrder.objects.filter(status=SupervisionStatus.OPEN)
-    return (scope(user, Action.SUPERVISION_ANSWER, orders)
-            .exclude(case__recusals__user=user).count())
+    return orders_to_answer(user=user).count()
 
 
 def _owed(user: User, led: QuerySet, *, today: Today) -> list[Undertaking]:

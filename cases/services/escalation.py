@@ -362,6 +362,12 @@ _UPDATE_NEXT = """
 
 # --- Who a level reaches ----------------------------------------------------------------
 
+def audience_of(case, audiences: list[str]) -> set[int]:
+    """Who ``audiences`` (``Audience`` values) reach on one case now, by the rules the
+    sweep fires by (cases/DECISIONS.md E3): for a service telling one case's people."""
+    return set(_Staff.load([case]).audience(case, audiences))
+
+
 @dataclass
 class _Staff:
     """The active role holders of active units, and the paths of the batch's units (two

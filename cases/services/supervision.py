@@ -24,14 +24,16 @@ from django.utils.translation import gettext_lazy as _
 from psycopg2.extras import execute_values
 
 from accounts.choices import Role
-from accounts.models import OrgUnit, RoleAssignment, User
+from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can
+from accounts.selectors import unit_staff
 
 from .. import events
 from ..choices import ClockKind, SupervisionStatus
 from ..deadlines.clocks import OFFICE_TZ, clock_meet, clock_start, office_calendar, set_due
+from ..deadlines.rules import STATUTORY_RULES
 from ..deadlines.schedule import clocks_schedule
-from ..models import Case, Deadline, DeadlineRule, SupervisionAnswer, SupervisionOrder
+from ..models import Audience, Case, Deadline, DeadlineRule, SupervisionAnswer, SupervisionOrder
 from .errors import required
 from .undertakings import HORIZON_DAYS, office_today
 
@@ -39,9 +41,16 @@ from .undertakings import HORIZON_DAYS, office_today
 ANSWERING_ROLES = (Role.HANDLER, Role.UNIT_HEAD, Role.CLERK)
 
 
+def supervision_rule():
+    """The supervision answer's rule (length, unit): the office's row, or the one first
+    installed if an administrator deleted it, so neither the form nor the sweep fails."""
+    return (DeadlineRule.objects.filter(kind=ClockKind.SUPERVISION).first()
+            or next(rule for rule in STATUTORY_RULES if rule.kind == ClockKind.SUPERVISION))
+
+
 def supervision_due_proposed(*, at: datetime | None = None) -> date:
     """The answer day the form proposes: the supervision rule's period from today."""
-    rule = DeadlineRule.objects.get(kind=ClockKind.SUPERVISION)
+    rule = supervision_rule()
     return office_calendar().due_date(office_today(at), rule.length, rule.unit).due
 
 
@@ -247,7 +256,7 @@ def supervision_open_by_ladder(openings: list[LadderOpening], *, now: datetime) 
     if not opened:
         return 0
     by_case = {o.case_id: o for o in openings}
-    rule = DeadlineRule.objects.get(kind=ClockKind.SUPERVISION)
+    rule = supervision_rule()
     calendar, starts_on = office_calendar(), office_today(now)
     clocks = [Deadline(case_id=case_id, kind=ClockKind.SUPERVISION, starts_on=starts_on,
                        length=rule.length, unit=rule.unit, is_window=False)
@@ -300,12 +309,7 @@ def _notify_units(orders: list[tuple[SupervisionOrder, str]], *, message: str, d
     """Tell the answering units' staff (ANSWERING_ROLES), one query for all the orders."""
     from notifications.services import NotificationDraft, notify_bulk
 
-    staff: dict[int, set[int]] = {}
-    for unit_id, user_id in (RoleAssignment.objects
-                             .filter(unit_id__in={order.unit_id for order, _n in orders},
-                                     role__in=ANSWERING_ROLES, user__is_active=True)
-                             .values_list("unit_id", "user_id")):
-        staff.setdefault(unit_id, set()).add(user_id)
+    staff = unit_staff(unit_ids={order.unit_id for order, _n in orders}, roles=ANSWERING_ROLES)
     notify_bulk([
         NotificationDraft(user_id=user, case_id=order.case_id, kind="supervision",
                           message=message, url=f"/cases/{number}/", mail=True,
@@ -315,24 +319,19 @@ def _notify_units(orders: list[tuple[SupervisionOrder, str]], *, message: str, d
 
 def _tell_supervisors(order: SupervisionOrder, *, case: Case, message: str,
                       at: datetime) -> None:
-    """Tell who issued the order; for one the ladder opened, the supervisors over the case."""
+    """Tell who issued the order; for one the ladder opened, the supervisors over the case
+    (as the ladder reaches them: ``audience_of``)."""
     from notifications.services import NotificationDraft, notify_bulk
+
+    from .escalation import audience_of  # the sweep imports this module
 
     if order.issued_by_id is not None:
         users = {order.issued_by_id}
     else:
-        paths = {prefix for unit in (case.registered_unit, case.lead_unit) if unit
-                 for prefix in _ancestor_paths(unit)}
-        users = set(RoleAssignment.objects.filter(
-            role=Role.SUPERVISOR, unit__path__in=paths, unit__is_active=True,
-            user__is_active=True).values_list("user_id", flat=True))
+        users = audience_of(case, [Audience.SUPERVISOR])
     notify_bulk([NotificationDraft(user_id=user, case_id=case.pk, kind="supervision",
                                    message=message, url=f"/cases/{case.number}/", mail=True,
                                    params={"case_number": case.number,
                                            "unit": order.unit.name})
                  for user in sorted(users)], at=at)
 
-
-def _ancestor_paths(unit: OrgUnit) -> list[str]:
-    """The paths of ``unit`` and every unit above it (the supervisors' jurisdictions)."""
-    return [unit.path[:end] for end in range(unit.steplen, len(unit.path) + 1, unit.steplen)]

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from accounts.choices import Role
-from accounts.models import RoleAssignment
+from accounts.selectors import unit_staff
 
 # What each kind is called in SQL, and the message its warning sends.
 _KINDS = (("cases_commitment", "commitment.due"), ("cases_instruction", "instruction.due"))
@@ -37,7 +37,8 @@ def undertakings_warn(*, now: datetime) -> int:
                 with connection.cursor() as cursor:
                     cursor.execute(_MARK.format(table=table), [until, BATCH, now])
                     rows = cursor.fetchall()  # (case id, number, lead unit, due day)
-                staff = _unit_staff({unit for _case, _number, unit, _day in rows if unit})
+                staff = unit_staff(unit_ids={unit for _c, _n, unit, _d in rows if unit},
+                                   roles=(Role.HANDLER, Role.UNIT_HEAD))
                 notify_bulk([
                     NotificationDraft(user_id=user, case_id=case_id, kind="undertaking",
                                       message=message, url=f"/cases/{number}/", mail=True,
@@ -64,14 +65,3 @@ _MARK = """
      WHERE t.id = due.id AND c.id = t.case_id
     RETURNING t.case_id, c.number, c.lead_unit_id, t.due_on
 """
-
-
-def _unit_staff(unit_ids: set[int]) -> dict[int, set[int]]:
-    """The active handlers and heads of each unit (one query)."""
-    staff: dict[int, set[int]] = {}
-    for unit, user in (RoleAssignment.objects
-                       .filter(unit_id__in=unit_ids, role__in=[Role.HANDLER, Role.UNIT_HEAD],
-                               user__is_active=True, unit__is_active=True)
-                       .values_list("unit_id", "user_id")):
-        staff.setdefault(unit, set()).add(user)
-    return staff

@@ -306,6 +306,20 @@ def test_the_ladders_third_level_opens_an_order_once(handler, head, supervisor, 
     assert SupervisionOrder.objects.filter(case=handled).count() == 1
 
 
+def test_an_answer_to_a_ladder_order_reaches_the_supervisors_over_the_case(supervisor, handler,
+                                                                          handled):
+    from cases.services.escalation import escalation_reschedule
+
+    reply_clock(handled)
+    escalation_reschedule()
+    escalation_sweep(now=at("2026-10-12"))
+    (order,) = SupervisionOrder.objects.filter(case=handled)
+    supervision_answer(order=order, actor=handler, text="已约谈，十日内兑现")
+    # the order names no issuer: the county's supervisor, over the case, is told
+    assert set(Notification.objects.filter(message="supervision.answered")
+               .values_list("user_id", flat=True)) == {supervisor.pk}
+
+
 def test_the_ladder_leaves_an_open_order_alone(supervisor, handled):
     from cases.services.escalation import escalation_reschedule
 
