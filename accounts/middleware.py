@@ -1,6 +1,6 @@
-"""Request-level account rules: the user's language, the forced password change, and the
-two hooks django-axes takes from us (the client's address behind the proxy, and the
-second, looser failure limit per address).
+"""Request-level account rules: the user's language, the forced password change, the second
+factor, and the two hooks django-axes takes from us (the client's address behind the proxy,
+and the second, looser failure limit per address).
 """
 
 import ipaddress
@@ -11,6 +11,13 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
+
+from .otp import required_roles, second_factor_required, session_enrolled
+
+# The pages that take the second factor: neither middleware below sends a user away from
+# them. The forced password change also waits while new recovery codes are shown, once.
+SECOND_FACTOR_PAGES = ("otp_verify", "otp_enrol")
 
 
 class UserLanguageMiddleware:
@@ -55,7 +62,9 @@ class PasswordChangeRequiredMiddleware:
     PASSWORD_MAX_AGE_DAYS, to the change page until they have changed it.
 
     Let through what that page needs and what must not wait: the page itself, signing
-    out, the language switch, static files and the health check.
+    out, the language switch, static files and the health check. The second factor's
+    pages come first: a session opened with the password alone must not change the
+    password (SecondFactorRequiredMiddleware stops it at the change page).
     """
 
     def __init__(self, get_response):
@@ -72,7 +81,46 @@ class PasswordChangeRequiredMiddleware:
     def _exempt(path: str) -> bool:
         allowed = {reverse(name) for name in ("password_change", "password_change_done",
                                               "logout", "set_language", "admin:logout",
-                                              "healthz", "livez")}
+                                              "healthz", "livez", "otp_recovery_codes",
+                                              *SECOND_FACTOR_PAGES)}
+        static = "/" + settings.STATIC_URL.lstrip("/")
+        return path in allowed or path.startswith(static)
+
+
+class SecondFactorRequiredMiddleware:
+    """Hold a signed-in user at the second factor (accounts/otp.py, DECISIONS.md O1-O2).
+
+    A user with an authenticator who has not entered a code in this session goes to the
+    verify page; a user whose roles require one and who has none goes to enrolment. Both
+    come back to the page they asked for (``next``). Let through what those pages need:
+    signing in and out, the language switch, static files and the health checks. Must
+    follow django-otp's OTPMiddleware, which says whether the session is verified.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        required_roles()  # a misspelt role in OTP_REQUIRED_ROLES stops the start
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or self._exempt(request.path_info):
+            return self.get_response(request)
+        if user.is_verified():
+            return self.get_response(request)
+        if session_enrolled(request):
+            return self._send(request, "otp_verify")
+        if second_factor_required(user):
+            return self._send(request, "otp_enrol")
+        return self.get_response(request)
+
+    @staticmethod
+    def _send(request, page: str):
+        return redirect(f"{reverse(page)}?{urlencode({'next': request.get_full_path()})}")
+
+    @staticmethod
+    def _exempt(path: str) -> bool:
+        allowed = {reverse(name) for name in ("login", "logout", "set_language", "admin:logout",
+                                              "healthz", "livez", *SECOND_FACTOR_PAGES)}
         static = "/" + settings.STATIC_URL.lstrip("/")
         return path in allowed or path.startswith(static)
 

@@ -111,7 +111,7 @@ def user_deactivate(*, user: User, actor: User) -> None:
         return
     user.is_active = False
     user.save(update_fields=["is_active"])
-    ended = _sessions_delete(user_ids=[user.pk])
+    ended = sessions_delete(user_ids=[user.pk])
     admin_log(actor=actor, obj=user, message=_("Deactivated; %(count)d sessions ended.")
               % {"count": ended})
 
@@ -124,7 +124,7 @@ def user_password_reset(*, user: User, password: str, actor: User) -> None:
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
-    ended = _sessions_delete(user_ids=[user.pk])
+    ended = sessions_delete(user_ids=[user.pk])
     admin_log(actor=actor, obj=user, message=_(
         "Password reset by the security administrator; the user must change it. "
         "%(count)d sessions ended.") % {"count": ended})
@@ -138,7 +138,7 @@ def user_sessions_end(*, users: Iterable[User], actor: User) -> int:
         raise PermissionDenied(_("This user holds a role outside your jurisdiction."))
     total = 0
     for user in users:
-        ended = _sessions_delete(user_ids=[user.pk])
+        ended = sessions_delete(user_ids=[user.pk])
         admin_log(actor=actor, obj=user, message=_("%(count)d sessions ended by the security "
                                                    "administrator.") % {"count": ended})
         total += ended
@@ -185,7 +185,7 @@ def user_set_language(*, user: User, language: str) -> None:
     user.save(update_fields=["language"])
 
 
-def _sessions_delete(*, user_ids: list[int]) -> int:
+def sessions_delete(*, user_ids: list[int]) -> int:
     keys = list(user_session_keys(user_ids=user_ids))
     Session.objects.filter(session_key__in=keys).delete()
     return len(keys)

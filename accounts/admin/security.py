@@ -1,10 +1,13 @@
-"""The security administrator's pages: passwords, lockouts and sessions of users in scope.
+"""The security administrator's pages: passwords, lockouts, sessions and the second factor
+of users in scope.
 
 Users in scope are those whose every role lies in the security administrator's subtree,
 other administrators of their own level excepted (``USER_SECURE``). A reset password must
 be changed by its user (``User.must_change_password``, enforced at the next request by
 ``PasswordChangeRequiredMiddleware``).
 Sessions are shown per user, never by session key: a key shown is a session taken over.
+The second factor is shown as on or off and can be reset (``second_factor_reset``); its
+devices have no admin pages: a TOTP key or a recovery code shown is a factor taken over.
 """
 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
@@ -13,18 +16,32 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_otp.plugins.otp_static import admin as _otp_static_admin  # noqa: F401
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp import admin as _otp_totp_admin  # noqa: F401
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.admin_site import SecurityOnly
 
 from ..models import AccountSecurity
+from ..otp import second_factor_reset
 from ..permissions import Action, can, scope
 from ..services import lockouts_reset, user_password_reset, user_session_keys, user_sessions_end
+
+# django-otp registers its device pages on the default site, which is ours
+# (config/apps.py): they would show TOTP keys, QR codes and recovery codes to anyone with
+# Django's model permissions, the superuser first. Imported above so that they have
+# registered, whatever the order of INSTALLED_APPS, and are taken off here.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 def _signed_in(request) -> dict[int, int]:
@@ -58,6 +75,22 @@ class SignedInFilter(admin.SimpleListFilter):
         return queryset
 
 
+_ON, _OFF = pgettext_lazy("two-step sign-in", "On"), pgettext_lazy("two-step sign-in", "Off")
+
+
+class SecondFactorFilter(admin.SimpleListFilter):
+    title = _("two-step sign-in")
+    parameter_name = "second_factor"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _ON), ("no", _OFF))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(has_second_factor=self.value() == "yes")
+        return queryset
+
+
 class LockedOutFilter(admin.SimpleListFilter):
     title = _("locked out")
     parameter_name = "locked_out"
@@ -76,11 +109,12 @@ class LockedOutFilter(admin.SimpleListFilter):
 @admin.register(AccountSecurity)
 class AccountSecurityAdmin(SecurityOnly, admin.ModelAdmin):
     list_display = ("username", "name", "is_active", "last_login", "must_change_password",
-                    "open_sessions")
-    list_filter = (SignedInFilter, LockedOutFilter, "is_active", "must_change_password")
+                    "open_sessions", "second_factor_on")
+    list_filter = (SignedInFilter, LockedOutFilter, SecondFactorFilter, "is_active",
+                   "must_change_password")
     search_fields = ("username", "name", "phone")
     fields = ("username", "name", "is_active", "last_login", "must_change_password",
-              "open_sessions", "password_reset")
+              "open_sessions", "password_reset", "second_factor")
     readonly_fields = fields
     actions = ("end_sessions",)
 
@@ -88,7 +122,9 @@ class AccountSecurityAdmin(SecurityOnly, admin.ModelAdmin):
         counts = _signed_in(request)
         sessions = Case(*(When(pk=pk, then=Value(count)) for pk, count in counts.items()),
                         default=Value(0), output_field=IntegerField())
-        queryset = super().get_queryset(request).annotate(session_count=sessions)
+        enrolled = Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+        queryset = super().get_queryset(request).annotate(session_count=sessions,
+                                                          has_second_factor=enrolled)
         return scope(request.user, Action.USER_SECURE, queryset)
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -99,7 +135,10 @@ class AccountSecurityAdmin(SecurityOnly, admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.password_reset_view)
+        otp_view = self.admin_site.admin_view(self.second_factor_reset_view)
         return [path("<int:pk>/password/", view, name="accounts_accountsecurity_password"),
+                path("<int:pk>/second-factor/", otp_view,
+                     name="accounts_accountsecurity_second_factor"),
                 *super().get_urls()]
 
     @admin.display(description=_("open sessions"), ordering="session_count")
@@ -110,6 +149,19 @@ class AccountSecurityAdmin(SecurityOnly, admin.ModelAdmin):
     def password_reset(self, obj) -> str:
         url = reverse("admin:accounts_accountsecurity_password", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Reset the password"))
+
+    @admin.display(description=_("two-step sign-in"), boolean=True,
+                   ordering="has_second_factor")
+    def second_factor_on(self, obj) -> bool:
+        return getattr(obj, "has_second_factor", False)
+
+    @admin.display(description=_("two-step sign-in"))
+    def second_factor(self, obj) -> str:
+        if not getattr(obj, "has_second_factor", False):
+            return _OFF
+        url = reverse("admin:accounts_accountsecurity_second_factor", args=[obj.pk])
+        return format_html('{} · <a href="{}">{}</a>', _ON, url,
+                           _("Reset the two-step sign-in"))
 
     @admin.action(description=_("End the selected users' sessions"), permissions=["secure"])
     def end_sessions(self, request, queryset) -> None:
@@ -133,6 +185,22 @@ class AccountSecurityAdmin(SecurityOnly, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form,
                    "original": user, "title": _("Reset the password of %(user)s") % {"user": user}}
         return TemplateResponse(request, "admin/accounts/password_reset.html", context)
+
+    def second_factor_reset_view(self, request, pk: int):
+        """Confirm, then remove the user's authenticator and recovery codes and end their
+        sessions (second_factor_reset, logged); they enrol again at the next sign-in."""
+        user = self.get_queryset(request).filter(pk=pk).first()
+        if user is None or not can(request.user, Action.USER_SECURE, user):
+            raise PermissionDenied
+        if request.method == "POST":
+            second_factor_reset(user=user, actor=request.user)
+            self.message_user(request, _("The two-step sign-in of %(user)s was reset and their "
+                                         "sessions were ended; they set it up again at their "
+                                         "next sign-in.") % {"user": user}, messages.SUCCESS)
+            return redirect("admin:accounts_accountsecurity_change", user.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user,
+                   "title": _("Reset the two-step sign-in of %(user)s") % {"user": user}}
+        return TemplateResponse(request, "accounts/otp_reset_confirm.html", context)
 
 
 if admin.site.is_registered(AccessAttempt):

@@ -8,8 +8,9 @@ statements whatever the batch holds —
    cases and the levels they have fired in the same statement;
 2. read the staff who may be told;
 3. insert the escalation rows ``ON CONFLICT DO NOTHING`` (``escalation_once``: each
-   clock and level fires once, whatever runs twice), then COPY their audit rows and the
-   notifications in bulk;
+   clock and level fires once, whatever runs twice), then COPY their audit rows, sealed
+   into each case's HMAC chain (one statement reads the cases' heads and takes the rows'
+   ids; ``cases/audit_chain.py``), and the notifications in bulk;
 4. move each clock's ``next_fire_at`` to its next unfired level in one UPDATE;
 5. do what the levels do besides telling (``ladder_actions.py``): open supervision
    orders in bulk; return unsigned cases, if an office set a level to.
@@ -50,7 +51,7 @@ from accounts.choices import Role, UnitKind
 from accounts.models import OrgUnit, RoleAssignment, path_contains
 from config.pgbulk import array_element, array_literal, copy_line, copy_rows
 
-from .. import events
+from .. import audit_chain, events
 from ..choices import ClockKind
 from ..deadlines.calendar import WorkCalendar
 from ..deadlines.clocks import OFFICE_TZ, office_calendar
@@ -290,26 +291,49 @@ _INSERT_ESCALATIONS = """
 
 def _insert_events(fired: list[_Firing], *, recipients: dict, now: datetime) -> None:
     """The audit rows, by COPY: nothing to return and no conflict to meet, and the server
-    reads COPY's text faster than a VALUES list of thousands of rows (``make bench``)."""
-    if fired:
-        copy_rows(_COPY_EVENTS, _event_lines(fired, recipients=recipients, now=now))
+    reads COPY's text faster than a VALUES list of thousands of rows (``make bench``).
+
+    Their ids, links and MACs come from the chain (cases/audit_chain.py): one statement
+    reads the heads of the batch's cases and takes the ids, then each row's HMAC-SM3 is
+    computed as COPY streams it, over a canonical text made once per shape."""
+    if not fired:
+        return
+    shapes = _event_shapes(fired, recipients=recipients, now=now)
+    links = audit_chain.chain([f.clock.case_id for f in fired],
+                              (shape.body.format(f.clock.pk)
+                               for f, shape in zip(fired, shapes, strict=True)))
+    copy_rows(_COPY_EVENTS, (
+        shape.line.format(f.clock.case_id, f.clock.pk, row_id, _NULL if prev is None else prev,
+                          mac)
+        for f, shape, (row_id, prev, mac) in zip(fired, shapes, links, strict=True)))
 
 
-def _event_lines(fired: list[_Firing], *, recipients: dict, now: datetime) -> Iterator[str]:
-    """The audit rows as COPY lines, from one shape per clock kind, due day, step and
-    recipients (``_event_shape``)."""
-    shapes: dict[tuple, str] = {}
+class _Shape(NamedTuple):
+    """A firing's audit row as a COPY line, ``{0}`` its case, ``{1}`` its clock, ``{2}`` its
+    id, ``{3}`` the row it follows, ``{4}`` its MAC; and the canonical text the MAC covers
+    (``audit_chain.body``), ``{0}`` its clock."""
+
+    line: str
+    body: str
+
+
+def _event_shapes(fired: list[_Firing], *, recipients: dict, now: datetime) -> list[_Shape]:
+    """Each firing's shape, made once per clock kind, due day, step and recipients."""
+    shapes: dict[tuple, _Shape] = {}
+    found = []
     for f in fired:
         people = recipients[(f.clock.pk, f.step.level)]
         key = (f.clock.kind, f.clock.due_on, f.step.pk, *sorted(people))
         shape = shapes.get(key)
         if shape is None:
             shape = shapes[key] = _event_shape(f, recipients=people, now=now)
-        yield shape.format(f.clock.case_id, f.clock.pk)
+        found.append(shape)
+    return found
 
 
-_COPY_EVENTS = ("COPY cases_caseevent (case_id, kind, actor_id, at, from_status, to_status, "
-                "details) FROM STDIN")
+_COPY_EVENTS = ("COPY cases_caseevent (id, case_id, kind, actor_id, at, from_status, "
+                "to_status, details, prev, mac) FROM STDIN")
+_NULL = "\\N"
 
 
 class _ClockStandIn(NamedTuple):
@@ -324,10 +348,10 @@ class _ClockStandIn(NamedTuple):
 _CASE_MARK, _CLOCK_MARK = -7_340_000_000_000_000_001, -7_340_000_000_000_000_002
 
 
-def _event_shape(firing: _Firing, *, recipients, now: datetime) -> str:
-    """The COPY line of a firing's audit row with ``{0}`` for its case and ``{1}`` for its
-    clock: ``events.escalated`` stays the one builder of the details, called once per shape
-    of row (clock kind, due day, step, recipients) rather than once per firing."""
+def _event_shape(firing: _Firing, *, recipients, now: datetime) -> _Shape:
+    """The shape of a firing's audit row: ``events.escalated`` stays the one builder of the
+    details, called once per shape of row (clock kind, due day, step, recipients) rather
+    than once per firing."""
     clock, step = firing.clock, firing.step
     event = events.escalated(
         case=_CASE_MARK, at=now, deadline=_ClockStandIn(_CLOCK_MARK, clock.kind, clock.due_on),
@@ -335,10 +359,19 @@ def _event_shape(firing: _Firing, *, recipients, now: datetime) -> str:
         audiences=list(step.audiences), recipients=recipients)
     line = copy_line(event.case_id, event.kind, event.actor_id, event.at, event.from_status,
                       event.to_status, json.dumps(event.details))
-    shape = line.replace("{", "{{").replace("}", "}}")
-    for index, mark in enumerate((_CASE_MARK, _CLOCK_MARK)):
+    text = audit_chain.body(kind=event.kind, actor_id=event.actor_id, at=event.at,
+                            from_status=event.from_status, to_status=event.to_status,
+                            details=event.details)
+    return _Shape("{2}\t" + _holes(line, _CASE_MARK, _CLOCK_MARK)[:-1] + "\t{3}\t{4}\n",
+                  _holes(text, _CLOCK_MARK))
+
+
+def _holes(text: str, *marks: int) -> str:
+    """``text`` as a format string, each mark (written once) a numbered hole."""
+    shape = text.replace("{", "{{").replace("}", "}}")
+    for index, mark in enumerate(marks):
         if shape.count(str(mark)) != 1:
-            raise ValueError(f"events.escalated must write the case and clock once: {line!r}")
+            raise ValueError(f"events.escalated must write the case and clock once: {text!r}")
         shape = shape.replace(str(mark), f"{{{index}}}")
     return shape
 

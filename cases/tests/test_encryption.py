@@ -162,7 +162,8 @@ def test_production_refuses_to_start_without_keys():
     assert refused.returncode != 0
     assert "ImproperlyConfigured" in refused.stderr and "PETITIONDESK_FIELD_KEYS" in refused.stderr
     started = _production({"PETITIONDESK_FIELD_KEYS": "k1:" + "11" * 16,
-                           "PETITIONDESK_BLIND_INDEX_KEY": "22" * 32})
+                           "PETITIONDESK_BLIND_INDEX_KEY": "22" * 32,
+                           "PETITIONDESK_AUDIT_KEYS": "a1:" + "33" * 32})
     assert started.returncode == 0, started.stderr
 
 

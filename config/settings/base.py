@@ -12,7 +12,7 @@ from celery.schedules import crontab, schedule
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from config.crypto import key_settings
+from config.crypto import audit_key_settings, key_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -42,6 +42,11 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "csp",
+    # The second sign-in factor (accounts/otp.py): the framework, authenticator apps (TOTP)
+    # and recovery codes. Before accounts, whose admin takes their device pages off the site.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "ops",
     "cases",
@@ -58,9 +63,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
-    # An expired password, or one an administrator set, is changed before anything else.
+    # An expired password, or one an administrator set, is changed before anything else
+    # but the second factor, which holds the user at its pages until it is given.
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -99,6 +108,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A database that does not answer fails a request (and /livez) in seconds, not minutes.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
+# Two database roles (issue 9; config/dbroles.py): DATABASE_URL is the runtime role, which
+# everything but `migrate` uses and which may not change or delete audit rows;
+# DATABASE_OWNER_URL is the role that owns the tables, used by `migrate` alone.
+# DATABASE_RUNTIME_ROLE names the role to grant to when DATABASE_URL is itself the owner
+# (the test runner, which must create its databases).
+DATABASE_OWNER = env.db("DATABASE_OWNER_URL") if env("DATABASE_OWNER_URL", default="") else None
+DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", default="") or (
+    DATABASES["default"].get("USER", "") if DATABASE_OWNER else "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6390/0")
@@ -109,6 +126,9 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6390/0")
 # database: PETITIONDESK_FIELD_KEYS / PETITIONDESK_BLIND_INDEX_KEY, or the key file
 # PETITIONDESK_FIELD_KEY_FILE that scripts/stack.py writes under .data/ on first start.
 FIELD_ENCRYPTION_KEYS, FIELD_ENCRYPTION_CURRENT, BLIND_INDEX_KEY = key_settings()
+# The audit trail's HMAC-SM3 chain (cases/audit_chain.py) has keys of its own, given the
+# same way: PETITIONDESK_AUDIT_KEYS (a1:<64 hex digits>,...) and PETITIONDESK_AUDIT_KEY_CURRENT.
+AUDIT_MAC_KEYS, AUDIT_MAC_CURRENT = audit_key_settings()
 
 # --- Authentication ------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -172,13 +192,38 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_RESET_ON_SUCCESS = False
 # Keep every failure (user name, address, time, whether it locked) for the audit log.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# axes deletes a name's oldest failures past this many; the failure log is an audit table
+# the database will not delete from (config/dbroles.py), so the limit is never reached.
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 2**62
 AXES_VERBOSE = False
+
+# The second sign-in factor (issue 9; accounts/otp.py, accounts/DECISIONS.md O1-O6).
+# GB/T 22239-2019 8.1.4.1 (等保 level 3) asks for two or more authentication techniques, one
+# of them cryptographic: after the password, a TOTP code from an authenticator app, or a
+# recovery code. OTP_REQUIRED_ROLES: the role codes (accounts/choices.py) whose holders
+# must have it, comma-separated; by default the three administrators and the supervisors,
+# which production always keeps. The break-glass superuser needs it where
+# OTP_REQUIRED_FOR_SUPERUSER. Any user may enrol of their own accord.
+OTP_MANDATORY_ROLES = ["administrator", "security_admin", "audit_admin", "supervisor"]
+OTP_REQUIRED_ROLES = [code.strip() for code in
+                      env.list("OTP_REQUIRED_ROLES", default=OTP_MANDATORY_ROLES)
+                      if code.strip()]
+OTP_REQUIRED_FOR_SUPERUSER = env.bool("OTP_REQUIRED_FOR_SUPERUSER", default=True)
+# The name the authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="PetitionDesk")
+# django-otp's throttling: after n wrong codes in a row a device refuses every code for
+# factor × 2^(n-1) seconds (1, 2, 4, ... with 1). Never 0 (that turns it off).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Were a device page ever registered in the admin, it would not show keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Idle timeout: the session lives SESSION_IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = 60 * env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+
 
 # --- Language and time ---------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -31,3 +31,11 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # (runserver) serves static/ straight from the source folders, edits showing at once.
 WHITENOISE_USE_FINDERS = False
 WHITENOISE_AUTOREFRESH = False
+
+# The demo's logins (the administrators and the supervisor among them) sign in without a
+# phone: no role needs the second factor here unless OTP_REQUIRED_ROLES names some, and the
+# superuser neither unless OTP_REQUIRED_FOR_SUPERUSER says so (accounts/DECISIONS.md O4).
+# Anyone may still enrol from the user menu.
+OTP_REQUIRED_ROLES = [code.strip() for code in env.list("OTP_REQUIRED_ROLES", default=[])
+                      if code.strip()]
+OTP_REQUIRED_FOR_SUPERUSER = env.bool("OTP_REQUIRED_FOR_SUPERUSER", default=False)

@@ -7,7 +7,14 @@ for the secret key or the servers, so a missing variable stops the start.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BLIND_INDEX_KEY, FIELD_ENCRYPTION_KEYS, env
+from .base import (
+    AUDIT_MAC_KEYS,
+    BLIND_INDEX_KEY,
+    FIELD_ENCRYPTION_KEYS,
+    OTP_MANDATORY_ROLES,
+    OTP_REQUIRED_ROLES,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -33,6 +40,17 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
         "Production needs the keys for the personal data encrypted at rest: set "
         "PETITIONDESK_FIELD_KEYS (k1:<32 hex digits>) and PETITIONDESK_BLIND_INDEX_KEY "
         "(64 hex digits), or PETITIONDESK_FIELD_KEY_FILE; see config/crypto.py.")
+# Nor can an event be written without the audit chain's key (cases/audit_chain.py).
+if not AUDIT_MAC_KEYS:
+    raise ImproperlyConfigured(
+        "Production needs the key of the audit trail's HMAC chain: set "
+        "PETITIONDESK_AUDIT_KEYS (a1:<64 hex digits>), in the environment or in "
+        "PETITIONDESK_FIELD_KEY_FILE; see config/crypto.py.")
+
+# The second factor (accounts/DECISIONS.md O1): the environment may add roles to the three
+# administrators and the supervisors, never take them away; the superuser always needs it.
+OTP_REQUIRED_ROLES = sorted({*OTP_MANDATORY_ROLES, *OTP_REQUIRED_ROLES})
+OTP_REQUIRED_FOR_SUPERUSER = True
 
 # Transport security. Offices that terminate TLS at a proxy set the proxy header.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

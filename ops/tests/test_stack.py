@@ -31,7 +31,8 @@ pytestmark = pytest.mark.slow
 
 # What `stack.py test` puts in our environment that would point the stack at the
 # developer's servers or at the test settings.
-NOT_PASSED_ON = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE",
+NOT_PASSED_ON = {"DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_RUNTIME_ROLE", "REDIS_URL",
+                 "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE",
                  "XDG_RUNTIME_DIR", "MEDIA_ROOT", "TEST_DB_SUFFIX", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 

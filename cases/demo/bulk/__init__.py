@@ -38,7 +38,9 @@ What the rows look like:
   lead unit, the county, the city above it); most are delivered a few days
   later, which opens the petitioner's request window;
 * every event's details are shaped by its builder in ``cases/events.py``
-  (``details``), so they read as the services' do.
+  (``details``), so they read as the services' do, and every event is sealed into its
+  case's HMAC-SM3 chain as the ORM seals them (``cases/audit_chain.py``), so
+  ``verify_audit`` passes over seeded cases too.
 
 Same seed on an empty database, same data; a rerun mixes the case count into the
 seed, so it adds different people and cases.

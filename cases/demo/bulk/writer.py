@@ -1,26 +1,34 @@
 """Writing a chunk: ids, numbers and unique ID numbers from the database, then COPY.
 
 ID numbers go in as the services store them (issue 9): sealed with SM4 and with
-their HMAC-SM3 blind index, which is also what the uniqueness check looks up.
+their HMAC-SM3 blind index, which is also what the uniqueness check looks up. Events
+go in sealed into their cases' HMAC-SM3 chains, as the ORM writes them
+(``cases/audit_chain.py``): the cases are new, so each chain starts in its chunk.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import random
+import re
 from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
 
 from django.db import connection
 
+from cases import audit_chain
 from cases.choices import CaseStatus as S
 from cases.choices import EventKind, IdType
 from cases.idnumbers import check_digit
 from cases.models import Leadership
 from config.crypto import blind_index, sm4_encrypt
+from config.pgbulk import copy_rows
 
 from . import details
 from .generate import Case, Chunk
-from .rows import RowId
+from .rows import NULL, RowId
 from .world import World
 
 _COPY = {
@@ -47,8 +55,8 @@ _COPY = {
     "decisions": "COPY cases_decision (id, case_id, kind, request, facts, reasons, outcome, "
                  "review_outcome, legal_basis, issued_by_id, issued_at, unit_id, body_name, "
                  "delivered_on, delivery_method, delivery_recorded_by_id) FROM STDIN",
-    "events": "COPY cases_caseevent (case_id, kind, at, from_status, to_status, details, "
-              "actor_id) FROM STDIN",
+    "events": "COPY cases_caseevent (id, case_id, kind, at, from_status, to_status, details, "
+              "actor_id, prev, mac) FROM STDIN",
 }
 TABLES = ("cases_case", "cases_petitioner", "cases_casepetitioner", "cases_deadline",
           "cases_leadership", "cases_decision", "cases_caseevent")
@@ -120,8 +128,12 @@ class Writer:
             indexes = self._unique_id_numbers(cursor, chunk.people)
             numbers = self._numbers(cursor, chunk.cases)
             copy = cursor.connection.cursor()  # psycopg2's own, for copy_expert
-            for sql, text in self._render(chunk, numbers, indexes):
+            tables, events = self._render(chunk, numbers, indexes)
+            for sql, text in tables:
                 copy.copy_expert(sql, io.StringIO(text), size=1 << 20)
+        # Streamed: the server takes each chunk of events while the next chunk's MACs are
+        # computed (the chain's statement ran in _render, before any COPY).
+        copy_rows(_COPY["events"], events)
 
     def _numbers(self, cursor, cases: list[Case]) -> list[str]:
         """Take a block of numbers per year from the county's sequence, as registration does."""
@@ -161,7 +173,8 @@ class Writer:
         return indexes
 
     def _render(self, chunk: Chunk, numbers: list[str],
-                indexes: dict[str, str]) -> list[tuple[str, str]]:
+                indexes: dict[str, str]) -> tuple[list[tuple[str, str]], Iterator[str]]:
+        """The COPY text of each table but the events; the events' lines, sealed as read."""
         clerk = self.world.clerk_id
         registered = details.registered()
         cases, parties, events = [], [], []
@@ -183,8 +196,7 @@ class Writer:
                 (_COPY["parties"], "".join(parties)),
                 (_COPY["deadlines"], "".join(chunk.deadlines)),
                 (_COPY["leaderships"], _with_ids(chunk.leaderships)),
-                (_COPY["decisions"], _with_ids(chunk.decisions)),
-                (_COPY["events"], "".join(map(str, events)))]
+                (_COPY["decisions"], _with_ids(chunk.decisions))], _sealed(list(map(str, events)))
 
 
 def _with_ids(rows: list[tuple[RowId, str]]) -> str:
@@ -197,3 +209,53 @@ def _redrawn(number: str, rng: random.Random) -> str:
     code = rng.randrange(0, 500) * 2 + parity or 2  # 001-999, odd for men, even for women
     first17 = f"{number[:14]}{code:03d}"
     return first17 + check_digit(first17)
+
+
+def _sealed(lines: list[str]) -> Iterator[str]:
+    """The events' COPY lines with their ids in front and their links and MACs behind; the
+    ids are taken now, the MACs computed as the lines are read."""
+    case_ids = [int(line[:line.index("\t")]) for line in lines]
+    links = audit_chain.chain(case_ids, map(_Bodies().body, lines), fresh=True)
+    return (f"{row_id}\t{line[:-1]}\t{NULL if prev is None else prev}\t{mac}\n"
+            for line, (row_id, prev, mac) in zip(lines, links, strict=True))
+
+
+class _Bodies:
+    """The canonical text an event's MAC covers (``audit_chain.body``), read off its COPY
+    line; a chunk's events share few moments and many details, so each is worked out once."""
+
+    def __init__(self) -> None:
+        self.hours: dict[str, str] = {}
+        self.details: dict[str, str] = {}
+
+    def body(self, line: str) -> str:
+        _case, kind, at, from_status, to_status, text, actor = line[:-1].split("\t")
+        canonical = self.details.get(text)
+        if canonical is None:
+            canonical = self.details[text] = audit_chain.canonical_json(
+                json.loads(_unescape(text)))
+        return audit_chain.body_text(kind, None if actor == NULL else int(actor),
+                                     self.instant(at), from_status, to_status, canonical)
+
+    def instant(self, at: str) -> str:
+        """``audit_chain.instant`` of a moment as ``times.ts`` writes it: a whole-hour
+        offset moves the hour alone, so the hour is worked out once and the rest copied."""
+        if len(at) != 25 or not at.endswith(":00"):  # not "YYYY-MM-DD HH:MM:SS+HH:00"
+            return audit_chain.instant(datetime.fromisoformat(at))
+        key = at[:13] + at[19:]
+        hour = self.hours.get(key)
+        if hour is None:
+            hour = self.hours[key] = audit_chain.instant(
+                datetime.fromisoformat(f"{at[:13]}:00:00{at[19:]}"))[:13]
+        return f"{hour}{at[13:19]}.000000Z"
+
+
+_ESCAPED = re.compile(r"\\(.)")
+_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _unescape(text: str) -> str:
+    """COPY text back to the value (``rows.escape`` the other way)."""
+    if "\\" not in text:
+        return text
+    return _ESCAPED.sub(lambda match: _UNESCAPE[match.group(1)], text)
