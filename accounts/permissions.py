@@ -79,6 +79,8 @@ class Action(StrEnum):
     CASE_COMMIT = "case.commit"
     CASE_INSTRUCT = "case.instruct"
     CASE_ANSWER_INSTRUCTION = "case.answer_instruction"
+    # A new query code for the petitioner's public lookup, the old one ended (followup/).
+    CASE_REISSUE_QUERY_CODE = "case.reissue_query_code"
     # On a supervision order: the unit it is addressed to answers it.
     SUPERVISION_ANSWER = "supervision.answer"
     # The county's board of listed supervision (挂牌督办): every member of staff.
@@ -241,6 +243,9 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     # The leader in charge instructs (批示) and the lead unit answers.
     Action.CASE_INSTRUCT: (IsOwner(Role.LEADER, "leader"),),
     Action.CASE_ANSWER_INSTRUCTION: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD)),
+    # The petition office that registered the case, which gave the query code, gives a new
+    # one (followup/DECISIONS.md Q5); never to the accused or the recused (below).
+    Action.CASE_REISSUE_QUERY_CODE: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
     # A supervision order is answered by the unit it is addressed to (``order.unit``): the
     # lead unit, or the petition office on a case it had not routed yet.
     Action.SUPERVISION_ANSWER: (InUnit(Role.HANDLER, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
@@ -287,12 +292,13 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_LEAD, Action.CASE_REVEAL_IDENTITY, Action.CASE_SUPERVISE,
     Action.CASE_ASSIGN_LEADER, Action.CASE_ATTACH, Action.CASE_HEARING, Action.CASE_DELIVER,
     Action.CASE_VIEW_IDENTITY, Action.CASE_COMMIT, Action.CASE_INSTRUCT,
-    Action.CASE_ANSWER_INSTRUCTION, Action.SUPERVISION_ANSWER,
+    Action.CASE_ANSWER_INSTRUCTION, Action.SUPERVISION_ANSWER, Action.CASE_REISSUE_QUERY_CODE,
 })
 
 # Actions refused to anyone holding a role in the unit complained about or below it
 # (R22 Art.30: the accuser's identity is not revealed to the accused).
-DENIED_TO_ACCUSED = frozenset({Action.CASE_VIEW_IDENTITY, Action.CASE_REVEAL_IDENTITY})
+DENIED_TO_ACCUSED = frozenset({Action.CASE_VIEW_IDENTITY, Action.CASE_REVEAL_IDENTITY,
+                               Action.CASE_REISSUE_QUERY_CODE})
 
 
 def can(user: Any, action: Action, obj: Any = None) -> bool:

@@ -190,6 +190,10 @@ class EventKind(models.TextChoices):
     SUPERVISION_ANSWERED = "supervision_answered", _("Supervision order answered")
     SUPERVISION_DECIDED = "supervision_decided", _("Supervision answer accepted or sent back")
     SUPERVISION_LISTED = "supervision_listed", _("Listed supervision changed")
+    # The petitioner's own rating on the public query page (followup/).
+    PETITIONER_RATED = "petitioner_rated", _("Petitioner rated the handling")
+    # A new query code replaced the old one, which stops working (followup/).
+    QUERY_CODE_REISSUED = "query_code_reissued", _("Query code reissued")
 
 
 # What each step of the state machine is called on a button and in a refusal.

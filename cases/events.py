@@ -288,3 +288,18 @@ def notice_printed(*, case: Case, actor: Any, at: datetime, notice: Notice,
         "notice": notice.pk, "kind": notice.kind, "number": notice.number,
         "decision": notice.decision_id, "first": first,
     })
+
+
+# --- The petitioner's self-service (followup/) --------------------------------------------
+
+def petitioner_rated(*, case: Case, at: datetime, satisfaction: int, rating: str,
+                     comment: str) -> CaseEvent:
+    """The petitioner rated the handling on the public query page (no staff actor)."""
+    return _event(case, EventKind.PETITIONER_RATED, None, at, {
+        "satisfaction": satisfaction, "rating": rating, "comment": comment,
+    })
+
+
+def query_code_reissued(*, case: Case, actor: Any, at: datetime) -> CaseEvent:
+    """A new query code replaced the old one; neither code is written to the trail."""
+    return _event(case, EventKind.QUERY_CODE_REISSUED, actor, at, {})

@@ -45,9 +45,10 @@ from __future__ import annotations
 
 from psycopg2 import sql
 
-# The audit trail: case events, the admin's change log, and the login log.
+# The audit trail: case events, the admin's change log, the login log; and the records
+# of the public lookup (every attempt, the petitioners' ratings).
 AUDIT_TABLES = ("cases_caseevent", "django_admin_log", "axes_accesslog",
-                "axes_accessfailurelog")
+                "axes_accessfailurelog", "followup_queryattempt", "followup_satisfaction")
 # axes records the sign-out time on the login's row: that one column may be set.
 AUDIT_UPDATABLE_COLUMNS = {"axes_accesslog": ("logout_time",)}
 # Read, never written, at run time.

@@ -10,6 +10,10 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("mediation/", include("mediation.urls")),
     path("notifications/", include("notifications.urls")),
+    # The petitioners' own page (no account) and, beside the case pages, the clerk's reissue
+    # of a query code: both followup's, which sits above cases.
+    path("query/", include("followup.urls_public")),
+    path("cases/", include("followup.urls_staff")),
     path("admin/", admin.site.urls),
     # Both over plain HTTP (SECURE_REDIRECT_EXEMPT): /livez for the load balancer,
     # /healthz for monitoring.

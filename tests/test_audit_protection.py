@@ -22,6 +22,7 @@ from django.utils import timezone
 from cases import events
 from cases.tests.factories import CaseFactory
 from config.dbroles import AUDIT_TABLES
+from followup.models import QueryAttempt, Rating, Satisfaction, Source
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
@@ -43,6 +44,10 @@ def audit_rows(clerk):
     AccessFailureLog.objects.create(username="clerk", ip_address="10.0.0.1", user_agent="t",
                                     http_accept="*/*", path_info="/accounts/login/",
                                     locked_out=False)
+    QueryAttempt.objects.create(number=case.number, address="10.0.0.2", at=timezone.now(),
+                                ok=False)
+    Satisfaction.objects.create(case=case, source=Source.PETITIONER,
+                                rating=Rating.SATISFIED, at=timezone.now())
 
 
 def _as(role: str | None, statement: str, *, ignore: bool = True) -> None:

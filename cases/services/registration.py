@@ -170,7 +170,7 @@ def case_register(*, actor: User, office: OrgUnit, intake: CaseIntake) -> Case:
     now = timezone.now()
     case = Case.objects.create(
         number=_next_number(office=office, received_at=intake.received_at),
-        query_code=_query_code(), registered_by=actor, registered_unit=office,
+        query_code=query_code_new(), registered_by=actor, registered_unit=office,
         is_group=intake.headcount > 1, no_notice_reason=_no_notice_reason(intake),
         **_case_fields(intake))
     _link_petitioners(case=case, petitioners=intake.petitioners)
@@ -354,6 +354,6 @@ def sequence_next(model: type[models.Model], **keys: object) -> int:
     return last
 
 
-def _query_code() -> str:
-    """Draw the SMS query code the petitioner uses to look the case up."""
+def query_code_new() -> str:
+    """Draw a query code the petitioner looks the case up with (at registration, at a reissue)."""
     return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _position in range(QUERY_CODE_LENGTH))

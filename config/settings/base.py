@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cases",
     "mediation",
     "notifications",
+    "followup",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,14 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 
+# The petitioners' public query page (/query/; followup/DECISIONS.md Q3): wrong codes per
+# case number and per address within QUERY_LOCK_MINUTES before either is refused for the
+# rest of that window; the address limit is higher because a carrier's NAT puts many
+# phones behind one address. A right code opens the case's rating for QUERY_SESSION_MINUTES.
+QUERY_FAILURE_LIMIT = env.int("QUERY_FAILURE_LIMIT", default=5)
+QUERY_ADDRESS_FAILURE_LIMIT = env.int("QUERY_ADDRESS_FAILURE_LIMIT", default=20)
+QUERY_LOCK_MINUTES = env.int("QUERY_LOCK_MINUTES", default=30)
+QUERY_SESSION_MINUTES = env.int("QUERY_SESSION_MINUTES", default=15)
 
 # --- Language and time ---------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
