@@ -90,18 +90,9 @@ def key_settings(*, environ: dict | None = None) -> tuple[dict[str, bytes], str,
     Returns ``({}, "", b"")`` when none is configured: the environment decides whether
     that may start (production refuses). Raises ImproperlyConfigured on a malformed key.
     """
-    environ = os.environ if environ is None else environ
-    values = {}
-    path = environ.get("PETITIONDESK_FIELD_KEY_FILE", "")
-    if path:
-        values = _read_key_file(Path(path))
-    values.update({name: environ[name] for name in KEY_NAMES if environ.get(name)})
-    keys = _parse_keys(values.get("PETITIONDESK_FIELD_KEYS", ""))
-    current = values.get("PETITIONDESK_FIELD_KEY_CURRENT", "") or (list(keys)[-1] if keys else "")
-    if keys and current not in keys:
-        raise ImproperlyConfigured(f"PETITIONDESK_FIELD_KEY_CURRENT is {current!r}, which is "
-                                   f"not among the keys of PETITIONDESK_FIELD_KEYS "
-                                   f"({', '.join(keys)}).")
+    values = _key_values(environ, KEY_NAMES)
+    keys, current = _key_ring(values, "PETITIONDESK_FIELD_KEYS",
+                              "PETITIONDESK_FIELD_KEY_CURRENT", KEY_BYTES)
     index_key = _hex_key(values.get("PETITIONDESK_BLIND_INDEX_KEY", ""),
                          "PETITIONDESK_BLIND_INDEX_KEY", INDEX_KEY_BYTES)
     return keys, current, index_key
@@ -118,26 +109,8 @@ def audit_key_settings(*, environ: dict | None = None) -> tuple[dict[str, bytes]
     ``PETITIONDESK_AUDIT_KEY_CURRENT`` or the last listed. Returns ``({}, "")`` when none
     is configured: the environment decides whether that may start (production refuses).
     """
-    environ = os.environ if environ is None else environ
-    values = {}
-    path = environ.get("PETITIONDESK_FIELD_KEY_FILE", "")
-    if path:
-        values = _read_key_file(Path(path))
-    values.update({name: environ[name] for name in AUDIT_KEY_NAMES if environ.get(name)})
-    keys = {}
-    for item in filter(None, (part.strip() for part in
-                              values.get("PETITIONDESK_AUDIT_KEYS", "").split(","))):
-        key_id, _sep, value = item.partition(":")
-        if not KEY_ID.fullmatch(key_id):
-            raise ImproperlyConfigured(f"PETITIONDESK_AUDIT_KEYS: {key_id!r} is not a key id "
-                                       "(1-16 letters, digits, - or _), as in a1:<64 hex digits>.")
-        keys[key_id] = _hex_key(value, f"PETITIONDESK_AUDIT_KEYS ({key_id})", AUDIT_KEY_BYTES)
-    current = values.get("PETITIONDESK_AUDIT_KEY_CURRENT", "") or (list(keys)[-1] if keys else "")
-    if keys and current not in keys:
-        raise ImproperlyConfigured(f"PETITIONDESK_AUDIT_KEY_CURRENT is {current!r}, which is "
-                                   f"not among the keys of PETITIONDESK_AUDIT_KEYS "
-                                   f"({', '.join(keys)}).")
-    return keys, current
+    return _key_ring(_key_values(environ, AUDIT_KEY_NAMES), "PETITIONDESK_AUDIT_KEYS",
+                     "PETITIONDESK_AUDIT_KEY_CURRENT", AUDIT_KEY_BYTES)
 
 
 def audit_key_lines() -> str:
@@ -162,15 +135,34 @@ def _read_key_file(path: Path) -> dict[str, str]:
     return values
 
 
-def _parse_keys(text: str) -> dict[str, bytes]:
+def _key_values(environ: dict | None, names: tuple[str, ...]) -> dict[str, str]:
+    """The named settings from the key file, then the environment, which wins."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    path = environ.get("PETITIONDESK_FIELD_KEY_FILE", "")
+    if path:
+        values = _read_key_file(Path(path))
+    values.update({name: environ[name] for name in names if environ.get(name)})
+    return values
+
+
+def _key_ring(values: dict[str, str], keys_name: str, current_name: str,
+              size: int) -> tuple[dict[str, bytes], str]:
+    """``id:<hex>,id:<hex>`` under ``keys_name`` as keys by id, and the current id: the one
+    ``current_name`` names, else the last listed."""
     keys = {}
-    for item in filter(None, (part.strip() for part in text.replace("\n", ",").split(","))):
+    for item in filter(None, (part.strip() for part in
+                              values.get(keys_name, "").replace("\n", ",").split(","))):
         key_id, _sep, value = item.partition(":")
         if not KEY_ID.fullmatch(key_id):
-            raise ImproperlyConfigured(f"PETITIONDESK_FIELD_KEYS: {key_id!r} is not a key id "
-                                       "(1-16 letters, digits, - or _), as in k1:<32 hex digits>.")
-        keys[key_id] = _hex_key(value, f"PETITIONDESK_FIELD_KEYS ({key_id})", KEY_BYTES)
-    return keys
+            raise ImproperlyConfigured(f"{keys_name}: {key_id!r} is not a key id (1-16 letters, "
+                                       f"digits, - or _), as in k1:<{2 * size} hex digits>.")
+        keys[key_id] = _hex_key(value, f"{keys_name} ({key_id})", size)
+    current = values.get(current_name, "") or (list(keys)[-1] if keys else "")
+    if keys and current not in keys:
+        raise ImproperlyConfigured(f"{current_name} is {current!r}, which is not among the "
+                                   f"keys of {keys_name} ({', '.join(keys)}).")
+    return keys, current
 
 
 def _hex_key(value: str, name: str, size: int) -> bytes:
