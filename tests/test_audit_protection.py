@@ -72,6 +72,7 @@ def _counts() -> dict[str, int]:
 
 
 def test_the_runner_names_a_runtime_role_that_is_not_a_superuser():
+    assert RUNTIME, "Set DATABASE_RUNTIME_ROLE to a non-superuser role (README, Tests)."
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
                        "WHERE rolname = %s", [RUNTIME])
