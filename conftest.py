@@ -50,16 +50,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Put back the reference rows that migrations seed.
 
     Transactional tests (browser, real worker) end by truncating every table; with
-    --reuse-db the next session would start without the statutory clock rules and the
-    escalation ladder.
+    --reuse-db the next session would start without the statutory clock rules, the
+    escalation ladder and the default follow-up rule.
     """
     from cases.deadlines.ladder import ladder_seed
     from cases.deadlines.rules import rules_seed
     from cases.models import DeadlineRule, LadderStep
+    from followup.models import FollowUpRule
+    from followup.rules import default_rule_seed
 
     with django_db_blocker.unblock():
         rules_seed(DeadlineRule)
         ladder_seed(LadderStep)
+        default_rule_seed(FollowUpRule)
 
 
 @pytest.fixture

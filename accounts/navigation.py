@@ -31,6 +31,8 @@ ENTRIES = (
     NavEntry(Action.ADMIN_SITE, "admin:index", _("Administration"), "gear"),
     # Every member of staff sees the county's board of listed supervision (挂牌督办).
     NavEntry(Action.SUPERVISION_BOARD, "cases:supervision", _("Supervision"), "flag"),
+    # The staff follow-ups (回头看) of the office's and the units' cases.
+    NavEntry(Action.FOLLOW_UP_LIST, "followup_staff:followups", _("Follow-ups"), "telephone"),
     # Every case the user may see; last, so it is nobody's home.
     NavEntry(Action.CASE_VIEW, "cases:list", _("All cases"), "list-ul"),
 )

@@ -81,6 +81,12 @@ class Action(StrEnum):
     CASE_ANSWER_INSTRUCTION = "case.answer_instruction"
     # A new query code for the petitioner's public lookup, the old one ended (followup/).
     CASE_REISSUE_QUERY_CODE = "case.reissue_query_code"
+    # The staff follow-ups (回头看, followup/): the page of those due (anywhere), the
+    # follow-ups a user sees on it, assigning one, and recording its attempts and outcome.
+    FOLLOW_UP_LIST = "followup.list"
+    FOLLOW_UP_VIEW = "followup.view"
+    FOLLOW_UP_ASSIGN = "followup.assign"
+    FOLLOW_UP_RECORD = "followup.record"
     # On a supervision order: the unit it is addressed to answers it.
     SUPERVISION_ANSWER = "supervision.answer"
     # The county's board of listed supervision (挂牌督办): every member of staff.
@@ -246,6 +252,24 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     # The petition office that registered the case, which gave the query code, gives a new
     # one (followup/DECISIONS.md Q5); never to the accused or the recused (below).
     Action.CASE_REISSUE_QUERY_CODE: (InUnit(Role.CLERK, _OFFICE), InUnit(Role.UNIT_HEAD, _OFFICE)),
+    # Follow-ups (followup/DECISIONS.md F4): the petition office that registered the case
+    # and the lead unit's head see and assign theirs; whoever is assigned one sees it and
+    # records it. On a follow-up, "case__..." names the case's units.
+    Action.FOLLOW_UP_LIST: (InUnit(Role.CLERK), InUnit(Role.HANDLER), InUnit(Role.UNIT_HEAD),
+                            InUnit(Role.SUPERVISOR)),
+    Action.FOLLOW_UP_VIEW: (
+        InUnit(Role.CLERK, "case__registered_unit"),
+        InUnit(Role.UNIT_HEAD, "case__registered_unit"),
+        InUnit(Role.SUPERVISOR, "case__registered_unit"),
+        InUnit(Role.UNIT_HEAD, "case__lead_unit"),
+        *(IsOwner(role, "assignee") for role in (Role.CLERK, Role.HANDLER, Role.UNIT_HEAD,
+                                                 Role.SUPERVISOR)),
+    ),
+    Action.FOLLOW_UP_ASSIGN: (InUnit(Role.CLERK, "case__registered_unit"),
+                              InUnit(Role.UNIT_HEAD, "case__registered_unit"),
+                              InUnit(Role.UNIT_HEAD, "case__lead_unit")),
+    Action.FOLLOW_UP_RECORD: tuple(IsOwner(role, "assignee") for role in (
+        Role.CLERK, Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR)),
     # A supervision order is answered by the unit it is addressed to (``order.unit``): the
     # lead unit, or the petition office on a case it had not routed yet.
     Action.SUPERVISION_ANSWER: (InUnit(Role.HANDLER, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
@@ -293,12 +317,14 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_ASSIGN_LEADER, Action.CASE_ATTACH, Action.CASE_HEARING, Action.CASE_DELIVER,
     Action.CASE_VIEW_IDENTITY, Action.CASE_COMMIT, Action.CASE_INSTRUCT,
     Action.CASE_ANSWER_INSTRUCTION, Action.SUPERVISION_ANSWER, Action.CASE_REISSUE_QUERY_CODE,
+    Action.FOLLOW_UP_ASSIGN, Action.FOLLOW_UP_RECORD,
 })
 
 # Actions refused to anyone holding a role in the unit complained about or below it
 # (R22 Art.30: the accuser's identity is not revealed to the accused).
 DENIED_TO_ACCUSED = frozenset({Action.CASE_VIEW_IDENTITY, Action.CASE_REVEAL_IDENTITY,
-                               Action.CASE_REISSUE_QUERY_CODE})
+                               Action.CASE_REISSUE_QUERY_CODE, Action.FOLLOW_UP_ASSIGN,
+                               Action.FOLLOW_UP_RECORD})
 
 
 def can(user: Any, action: Action, obj: Any = None) -> bool:

@@ -194,6 +194,11 @@ class EventKind(models.TextChoices):
     PETITIONER_RATED = "petitioner_rated", _("Petitioner rated the handling")
     # A new query code replaced the old one, which stops working (followup/).
     QUERY_CODE_REISSUED = "query_code_reissued", _("Query code reissued")
+    # The staff follow-ups (回头看, followup/): one scheduled by rule, assigned, and each
+    # attempt or outcome recorded.
+    FOLLOW_UP_SCHEDULED = "follow_up_scheduled", _("Follow-up scheduled")
+    FOLLOW_UP_ASSIGNED = "follow_up_assigned", _("Follow-up assigned")
+    FOLLOW_UP_RECORDED = "follow_up_recorded", _("Follow-up recorded")
 
 
 # What each step of the state machine is called on a button and in a refusal.

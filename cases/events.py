@@ -303,3 +303,38 @@ def petitioner_rated(*, case: Case, at: datetime, satisfaction: int, rating: str
 def query_code_reissued(*, case: Case, actor: Any, at: datetime) -> CaseEvent:
     """A new query code replaced the old one; neither code is written to the trail."""
     return _event(case, EventKind.QUERY_CODE_REISSUED, actor, at, {})
+
+
+# --- The staff follow-ups (回头看, followup/) ---------------------------------------------
+# The follow-up arrives as a plain object (followup sits above cases and is not imported).
+
+def follow_up_scheduled(*, case: Case | int, at: datetime, follow_up: Any) -> CaseEvent:
+    """The scheduler created a follow-up by its rule (no staff actor)."""
+    return _event(case, EventKind.FOLLOW_UP_SCHEDULED, None, at, {
+        "follow_up": follow_up.pk, "rule": follow_up.rule_id, "trigger": follow_up.trigger,
+        "trigger_on": _day(follow_up.trigger_on), "due_on": _day(follow_up.due_on),
+    })
+
+
+def follow_up_assigned(*, case: Case, actor: Any, at: datetime, follow_up: Any,
+                       previous: int | None) -> CaseEvent:
+    return _event(case, EventKind.FOLLOW_UP_ASSIGNED, actor, at, {
+        "follow_up": follow_up.pk, "assignee": follow_up.assignee_id,
+        "previous_assignee": previous,
+    })
+
+
+def follow_up_recorded(*, case: Case, actor: Any, at: datetime, follow_up: Any,
+                       attempt: Any = None) -> CaseEvent:
+    """An attempt to reach the petitioner, or the outcome (``attempt`` None); the notes and
+    whom reached stay on the follow-up, as they may name people."""
+    details: dict[str, Any] = {"follow_up": follow_up.pk, "status": follow_up.status}
+    if attempt is not None:
+        details.update(attempt=attempt.pk, method=attempt.method, reached=attempt.reached)
+    else:
+        details.update(
+            result=follow_up.result, satisfaction=follow_up.satisfaction_id,
+            rating=follow_up.satisfaction.rating if follow_up.satisfaction_id else None,
+            commitments=follow_up.commitments, recurrence_risk=follow_up.recurrence_risk,
+            repeat_risk=follow_up.repeat_risk, pestering_risk=follow_up.pestering_risk)
+    return _event(case, EventKind.FOLLOW_UP_RECORDED, actor, at, details)

@@ -46,9 +46,11 @@ from __future__ import annotations
 from psycopg2 import sql
 
 # The audit trail: case events, the admin's change log, the login log; and the records
-# of the public lookup (every attempt, the petitioners' ratings).
+# of the follow-ups (every lookup of the public page, the ratings, every attempt to reach
+# a petitioner).
 AUDIT_TABLES = ("cases_caseevent", "django_admin_log", "axes_accesslog",
-                "axes_accessfailurelog", "followup_queryattempt", "followup_satisfaction")
+                "axes_accessfailurelog", "followup_queryattempt", "followup_satisfaction",
+                "followup_followupattempt")
 # axes records the sign-out time on the login's row: that one column may be set.
 AUDIT_UPDATABLE_COLUMNS = {"axes_accesslog": ("logout_time",)}
 # Read, never written, at run time.

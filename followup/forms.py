@@ -1,4 +1,5 @@
-"""The public page's forms: they check what was typed; the services decide."""
+"""The public page's forms and the staff follow-up forms: they check what was typed; the
+services decide."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_COMMENT, Rating
+from .models import MAX_COMMENT, Commitments, Method, Rating, Result, Risk
 from .services import code_normalise, number_normalise
 
 # A case number as registration gives it (341122-2026-000042), as cases/urls.py reads it.
@@ -58,3 +59,84 @@ class RatingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Optional, but needed if you are dissatisfied: say what with."),
         error_messages={"max_length": _("Keep the comment to %(limit_value)d characters.")})
+
+
+# --- The staff follow-ups (回头看) ----------------------------------------------------------
+
+_YES_NO = (("yes", _("Yes, reached")), ("no", _("No, not reached")))
+
+
+class _Versioned(forms.Form):
+    # The version of the follow-up the page was read at (DECISIONS F8).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = ("form-check-input" if isinstance(widget, forms.RadioSelect | forms.CheckboxInput)
+                   else "form-select" if isinstance(widget, forms.Select) else "form-control")
+            widget.attrs.setdefault("class", css)
+
+
+class AssignForm(_Versioned):
+    assignee = forms.ChoiceField(
+        label=_("Assign to"),
+        help_text=_("Staff of the petition office or of the handling unit; not those who "
+                    "handled the case or lead it."),
+        error_messages={"required": _("Choose who makes the follow-up."),
+                        "invalid_choice": _("Choose someone of the petition office or the "
+                                            "handling unit who may take this follow-up.")})
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "—")] + [(str(p.pk), p.name or p.username)
+                                                        for p in people]
+
+
+class AttemptForm(_Versioned):
+    method = forms.ChoiceField(label=_("Method"), choices=Method.choices,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": _("Choose phone, visit or text "
+                                                             "message.")})
+    reached = forms.ChoiceField(label=_("Was the petitioner reached?"), choices=_YES_NO,
+                                widget=forms.RadioSelect,
+                                error_messages={"required": _("Say whether anyone was "
+                                                              "reached.")})
+    whom = forms.CharField(label=_("Whom you reached"), required=False, max_length=100,
+                           help_text=_("The petitioner, or who else (a relative, a "
+                                       "representative)."))
+    note = forms.CharField(label=_("Note"), required=False, max_length=MAX_COMMENT,
+                           widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"max_length": _("Keep the note to "
+                                                           "%(limit_value)d characters.")})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reached") == "yes" and not (data.get("whom") or "").strip():
+            self.add_error("whom", _("Say whom you reached: the petitioner or who else."))
+        return data
+
+
+class OutcomeForm(_Versioned):
+    result = forms.ChoiceField(label=_("Result"), choices=Result.choices,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": _("Say whether the petitioner "
+                                                             "was reached.")})
+    rating = forms.ChoiceField(label=_("The petitioner's satisfaction"), required=False,
+                               choices=Rating.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("What the petitioner said"), required=False,
+                              max_length=MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("Needed when the petitioner is dissatisfied."),
+                              error_messages={"max_length": _("Keep the petitioner's words to "
+                                                              "%(limit_value)d characters.")})
+    commitments = forms.ChoiceField(label=_("Were the commitments kept?"), required=False,
+                                    choices=Commitments.choices, widget=forms.RadioSelect)
+    recurrence_risk = forms.ChoiceField(label=_("Risk the matter comes back"), required=False,
+                                        choices=Risk.choices, widget=forms.RadioSelect)
+    repeat_risk = forms.BooleanField(label=_("May petition again on the same matter (重复访)"),
+                                     required=False)
+    pestering_risk = forms.BooleanField(label=_("May pester or make trouble (缠访闹访)"),
+                                        required=False)
+    notes = forms.CharField(label=_("Notes"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,4 +1,5 @@
-"""Satisfaction with the handling of a case, and the log of lookups on the public query page.
+"""Satisfaction with the handling of a case, the log of lookups on the public query page,
+and the staff follow-ups (回头看): their rules, the follow-ups and each attempt to reach.
 
 A ``Satisfaction`` row is one rating, whoever took it: the petitioner online today, a staff
 follow-up (回头看) later; the satisfaction figures count them all (``satisfaction_counts``).
@@ -11,14 +12,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cases.models import Case
+from cases.choices import Urgency
+from cases.deadlines.calendar import Unit
+from cases.models import Case, Category
+from cases.models.clocks import UNIT_CHOICES
 
 MAX_COMMENT = 500  # characters; a text message's worth, twice over
 
 
 class Source(models.TextChoices):
     PETITIONER = "petitioner", _("The petitioner, online")
-    # FOLLOW_UP = "follow_up": the staff follow-ups (回头看), to come.
+    # A staff follow-up (回头看): the rating the petitioner gave the caller or visitor.
+    FOLLOW_UP = "follow_up", _("A staff follow-up")
 
 
 class Rating(models.TextChoices):
@@ -77,3 +82,169 @@ class QueryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.address} {self.at:%Y-%m-%d %H:%M} {self.ok}"
+
+
+# --- The staff follow-ups (回头看, issue 10; followup/DECISIONS.md F1-F9) -------------------
+
+class Trigger(models.TextChoices):
+    """What a follow-up comes after (DECISIONS F1)."""
+
+    REPLY_DELIVERED = "reply_delivered", _("A written decision delivered")
+    ANSWERED = "answered", _("Answered on the spot")
+    CLOSED = "closed", _("Case closed")
+
+
+class FollowUpRule(models.Model):
+    """When a follow-up falls due: so many days after its trigger, for a category (and the
+    categories under it) and an urgency, or any. An administrator edits these."""
+
+    trigger = models.CharField(_("after"), max_length=20, choices=Trigger.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("category (empty: any)"))
+    urgency = models.CharField(_("urgency (empty: any)"), max_length=10, blank=True,
+                               choices=Urgency.choices)
+    days = models.PositiveSmallIntegerField(_("days after"))
+    unit = models.CharField(_("unit"), max_length=10, choices=UNIT_CHOICES,
+                            default=Unit.CALENDAR.value)
+    # Triggers before this day get no follow-up from the rule: a new rule does not flood
+    # the office with the back catalogue (DECISIONS F3).
+    applies_from = models.DateField(_("for triggers from"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("follow-up rule")
+        verbose_name_plural = _("follow-up rules")
+        constraints = [models.CheckConstraint(condition=Q(days__gte=1),
+                                              name="followup_rule_days_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} +{self.days} {self.get_unit_display()}"
+
+
+class FollowUpStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATUSES = (FollowUpStatus.SCHEDULED, FollowUpStatus.IN_PROGRESS)
+
+
+class Method(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    VISIT = "visit", _("Home visit")
+    SMS = "sms", _("Text message")
+
+
+class Result(models.TextChoices):
+    REACHED = "reached", _("Petitioner reached")
+    UNREACHABLE = "unreachable", _("Petitioner unreachable")
+
+
+class Commitments(models.TextChoices):
+    KEPT = "kept", _("Kept")
+    PARTLY = "partly", _("Partly kept")
+    NOT_KEPT = "not_kept", _("Not kept")
+    NONE_MADE = "none_made", _("None made")
+
+
+class Risk(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class FollowUp(models.Model):
+    """One follow-up of a case: due on its rule's day, assigned to someone whose work it does
+    not check, and its outcome once recorded. ``version`` goes up with every change, so a
+    form sent from a stale page is refused (DECISIONS F8)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups",
+                             verbose_name=_("case"))
+    rule = models.ForeignKey(FollowUpRule, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("rule"))
+    trigger = models.CharField(_("after"), max_length=20, choices=Trigger.choices)
+    trigger_on = models.DateField(_("trigger day"))
+    due_on = models.DateField(_("due day"))
+    status = models.CharField(_("status"), max_length=12, choices=FollowUpStatus.choices,
+                              default=FollowUpStatus.SCHEDULED)
+    assignee = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="follow_ups", verbose_name=_("assigned to"))
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("assigned by"))
+    assigned_at = models.DateTimeField(_("time assigned"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    done_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    done_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("finished by"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    # The outcome (DECISIONS F6-F7).
+    result = models.CharField(_("result"), max_length=12, choices=Result.choices, blank=True)
+    # No foreign-key constraint in the database: the ratings table is append-only and must
+    # stay truncatable by nobody for that reason alone (tests/test_audit_protection.py); its
+    # rows are never deleted, so the link cannot dangle.
+    satisfaction = models.OneToOneField(Satisfaction, on_delete=models.PROTECT, null=True,
+                                        blank=True, related_name="follow_up",
+                                        db_constraint=False, verbose_name=_("satisfaction"))
+    commitments = models.CharField(_("commitments kept"), max_length=10, choices=Commitments.choices,
+                                   blank=True)
+    recurrence_risk = models.CharField(_("risk the matter comes back"), max_length=6,
+                                       choices=Risk.choices, blank=True)
+    repeat_risk = models.BooleanField(_("may petition again (重复访)"), default=False)
+    pestering_risk = models.BooleanField(_("may pester (缠访闹访)"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            # One follow-up per trigger: the scheduler's reruns insert nothing twice.
+            models.UniqueConstraint(fields=["case", "trigger", "trigger_on"],
+                                    name="followup_once_per_trigger"),
+            models.UniqueConstraint(fields=["case"], condition=Q(status__in=OPEN_STATUSES),
+                                    name="followup_one_open_per_case"),
+            models.CheckConstraint(condition=~Q(status="done") | (Q(done_at__isnull=False)
+                                                                  & ~Q(result="")),
+                                   name="followup_done_has_result"),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="followup_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.trigger} {self.due_on}"
+
+    # What accounts.permissions asks of an object: the case's recusals and accused unit.
+    @property
+    def recusals(self):
+        return self.case.recusals
+
+    @property
+    def complained_unit(self):
+        return self.case.complained_unit
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class FollowUpAttempt(models.Model):
+    """One try to reach the petitioner, reached or not; each is kept (DECISIONS F5)."""
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="attempts",
+                                  verbose_name=_("follow-up"))
+    at = models.DateTimeField(_("at"))
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    reached = models.BooleanField(_("reached"))
+    whom = models.CharField(_("whom reached"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=MAX_COMMENT)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                           verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("follow-up attempt")
+        verbose_name_plural = _("follow-up attempts")
+        constraints = [models.CheckConstraint(condition=Q(reached=False) | ~Q(whom=""),
+                                              name="followup_reached_names_whom")]
+
+    def __str__(self) -> str:
+        return f"{self.follow_up_id} {self.method} {self.at:%Y-%m-%d %H:%M} {self.reached}"

@@ -22,7 +22,17 @@ from django.utils import timezone
 from cases import events
 from cases.tests.factories import CaseFactory
 from config.dbroles import AUDIT_TABLES
-from followup.models import QueryAttempt, Rating, Satisfaction, Source
+from followup.models import (
+    FollowUp,
+    FollowUpAttempt,
+    FollowUpRule,
+    Method,
+    QueryAttempt,
+    Rating,
+    Satisfaction,
+    Source,
+    Trigger,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
@@ -48,6 +58,11 @@ def audit_rows(clerk):
                                 ok=False)
     Satisfaction.objects.create(case=case, source=Source.PETITIONER,
                                 rating=Rating.SATISFIED, at=timezone.now())
+    follow_up = FollowUp.objects.create(
+        case=case, rule=FollowUpRule.objects.first(), trigger=Trigger.CLOSED,
+        trigger_on=timezone.localdate(), due_on=timezone.localdate(), created_at=timezone.now())
+    FollowUpAttempt.objects.create(follow_up=follow_up, at=timezone.now(), method=Method.PHONE,
+                                   reached=False, by=clerk)
 
 
 def _as(role: str | None, statement: str, *, ignore: bool = True) -> None:

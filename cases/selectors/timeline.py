@@ -72,7 +72,7 @@ class _Names:
         return self.units_by_id.get(pk, "") if pk else ""
 
 
-_USER_KEYS = ("leader", "previous_leader", "responsible")
+_USER_KEYS = ("leader", "previous_leader", "responsible", "assignee")
 
 
 def timeline(case: Case, *, shown_files: set[int], masked: bool) -> list[TimelineEntry]:
@@ -377,7 +377,51 @@ def _say_supervision_listed(event: CaseEvent, names: _Names) -> str:
     return " ".join([text, *_reason(d)])
 
 
+def _rating_text(rating: str | None) -> str:
+    """A satisfaction grade (followup.models.Rating's codes) in words."""
+    return {"satisfied": _("Rating: satisfied"),
+            "basically_satisfied": _("Rating: basically satisfied"),
+            "dissatisfied": _("Rating: dissatisfied")}.get(rating or "", "")
+
+
+def _say_petitioner_rated(event: CaseEvent, names: _Names) -> str:
+    """The petitioner's own rating; its comment may name them, so not where they are masked."""
+    d = event.details
+    comment = "" if names.masked else d.get("comment", "")
+    return " · ".join(filter(None, [_rating_text(d.get("rating")), comment]))
+
+
+def _say_query_code_reissued(event: CaseEvent, names: _Names) -> str:
+    return _("A new query code was given; the earlier one no longer works.")
+
+
+def _say_follow_up_scheduled(event: CaseEvent, names: _Names) -> str:
+    return _("A follow-up (回头看) is due by %(due)s.") % {
+        "due": day_text(event.details.get("due_on"))}
+
+
+def _say_follow_up_assigned(event: CaseEvent, names: _Names) -> str:
+    assignee = event.details.get("assignee")
+    if assignee is None:
+        return _("The follow-up is no longer assigned.")
+    return _("The follow-up goes to %(name)s.") % {"name": names.users.get(assignee, "")}
+
+
+def _say_follow_up_recorded(event: CaseEvent, names: _Names) -> str:
+    """An attempt to reach the petitioner, or the outcome; the notes stay on the follow-up."""
+    d = event.details
+    if "attempt" in d:
+        return (_("An attempt reached the petitioner.") if d.get("reached")
+                else _("An attempt did not reach the petitioner."))
+    return " ".join(filter(None, [_("The follow-up is done."), _rating_text(d.get("rating"))]))
+
+
 _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
+    EventKind.PETITIONER_RATED: _say_petitioner_rated,
+    EventKind.QUERY_CODE_REISSUED: _say_query_code_reissued,
+    EventKind.FOLLOW_UP_SCHEDULED: _say_follow_up_scheduled,
+    EventKind.FOLLOW_UP_ASSIGNED: _say_follow_up_assigned,
+    EventKind.FOLLOW_UP_RECORDED: _say_follow_up_recorded,
     EventKind.REGISTERED: _say_registered,
     EventKind.TRANSITION: _say_transition,
     EventKind.LEADER_ASSIGNED: _say_leader,

@@ -293,6 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.escalation_reschedule_task",
         "schedule": crontab(hour=2, minute=50),
     },
+    # The staff follow-ups (回头看) whose rule day has come (followup/schedule.py); after
+    # the nightly recompute, so a calendar edit counts. Reruns create nothing twice.
+    "followups-schedule-daily": {
+        "task": "followup.tasks.followups_schedule_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
     # Files dropped on intake forms that were never registered go after a day.
     "intake-uploads-purge-daily": {
         "task": "cases.tasks.intake_uploads_purge",

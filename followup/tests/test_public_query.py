@@ -287,7 +287,7 @@ def test_the_petitioner_rates_once_and_the_leader_sees_it(client, clerk, handler
     # may name the petitioner, only those who see the petitioners unmasked (the office)
     client.force_login(leader)
     case_page = html(client.get(f"/cases/{case.number}/"))
-    assert "pd-rating-basically_satisfied" in case_page and "办得还行" not in case_page
+    assert "评价：基本满意" in case_page and "办得还行" not in case_page
     client.force_login(clerk)
     assert "办得还行" in html(client.get(f"/cases/{case.number}/"))
 

@@ -89,7 +89,7 @@ def test_a_petitioner_rates_the_reply_on_a_phone_and_the_leader_sees_it(
     sign_in(page, "leader")
     page.goto(f"/cases/{replied.number}/")
     # then the rating is on its timeline
-    rating = page.locator("ol.pd-timeline .pd-rating-satisfied")
+    rating = page.locator("ol.pd-timeline .pd-event-petitioner_rated", has_text="评价：满意")
     assert rating.count() == 1
     rating.scroll_into_view_if_needed()
     shot("83-public-rating-on-case")
