@@ -18,7 +18,7 @@ cannot be re-linked without the key).
 
 **A chain per case, linked explicitly, with no lock.** A writer reads the head of each
 case it writes to (its latest event by time, then id: ``ORDER BY at DESC, id DESC LIMIT 1``,
-which the index event_case_at answers from one entry whatever the length of the case's
+which the index event_case_at_id answers from one entry whatever the length of the case's
 timeline; one statement for a batch of cases), takes the new ids from the table's sequence
 in the same statement, and links the new rows of a case to each other in id order (a
 batch takes its ids in order of time, so its last row is the case's new head). Two
@@ -162,8 +162,8 @@ def chain(case_ids: Sequence[int], bodies: Iterable[str], *, fresh: bool = False
     return _links(case_ids, ids, bodies, heads)
 
 
-# The heads by the index event_case_at (case, at), read backwards: one entry per case
-# (a few more where rows share the latest moment), however long its timeline. The ids are
+# The heads by the index event_case_at_id (case, at, id), read backwards: one entry per
+# case, however long its timeline. The ids are
 # taken after this statement's snapshot, so every head it reads has a smaller one.
 _IDS_AND_HEADS = """
     WITH heads AS (

@@ -24,7 +24,7 @@ class CaseEventQuerySet(models.QuerySet):
 
 class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, related_name="events",
-                             db_index=False, verbose_name=_("case"))  # led by event_case_at
+                             db_index=False, verbose_name=_("case"))  # led by event_case_at_id
     kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(User, on_delete=models.DO_NOTHING, null=True, related_name="+",
                               verbose_name=_("actor"))
@@ -41,7 +41,9 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
-        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+        # A case's timeline in order, and its chain's head (the latest by time, then id,
+        # cases/audit_chain.py) from one index entry, with no sort of tied times.
+        indexes = [models.Index(fields=["case", "at", "id"], name="event_case_at_id")]
         constraints = [models.CheckConstraint(condition=~models.Q(mac=""),
                                               name="caseevent_sealed")]
         # UPDATE, DELETE and TRUNCATE are refused by triggers pgtrigger.ignore cannot
