@@ -105,7 +105,8 @@ def _vacuum_when_bloated(django_db_setup, django_db_blocker):
         if not connection.in_atomic_block:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT quote_ident(relname) FROM pg_stat_user_tables "
-                               "WHERE n_dead_tup > %s", [BLOAT_DEAD_ROWS])
+                               "WHERE schemaname = 'public' AND n_dead_tup > %s",
+                               [BLOAT_DEAD_ROWS])
                 bloated = [name for (name,) in cursor.fetchall()]
                 if bloated:
                     cursor.execute("VACUUM (ANALYZE) " + ", ".join(bloated))

@@ -41,6 +41,8 @@ RECOVERY_CODE_COUNT = 10
 ENROLLED_SESSION_KEY = "pd_otp_enrolled"
 # The recovery codes just made, until the page that shows them once takes them out.
 NEW_CODES_SESSION_KEY = "pd_otp_new_codes"
+# The authenticator this session is enrolling (totp_device_pending).
+PENDING_SESSION_KEY = "pd_otp_pending"
 _TOTP_CODE = re.compile(r"[0-9]{6}")
 
 
@@ -94,12 +96,22 @@ def _remember_enrolment(sender, request, user, **kwargs) -> None:
 user_logged_in.connect(_remember_enrolment, dispatch_uid="accounts.otp.remember_enrolment")
 
 
-def totp_device_pending(*, user: User) -> TOTPDevice:
-    """The authenticator being enrolled: the user's unconfirmed one, else a new one."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+def totp_device_pending(*, user: User, session) -> TOTPDevice:
+    """The authenticator this session is enrolling, with a key made for this session alone.
+
+    A key shown to one session is never confirmed from another: otherwise someone holding
+    only the password could open the enrolment page first, copy the key, and share the
+    factor the user then sets up (O3). A session starting enrolment drops every other
+    unconfirmed device of the user; its own survives a wrong code or a reload.
+    """
+    pk = session.get(PENDING_SESSION_KEY)
+    device = (TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first()
+              if pk else None)
     if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"),
                                            confirmed=False)
+        session[PENDING_SESSION_KEY] = device.pk
     return device
 
 

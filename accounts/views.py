@@ -82,10 +82,11 @@ def otp_enrol(request):
     user, target = request.user, _next_url(request)
     if otp.second_factor_enrolled(user):  # one authenticator; a new one only after a reset
         return _redirect_next("otp_verify", target)
-    device = otp.totp_device_pending(user=user)
+    device = otp.totp_device_pending(user=user, session=request.session)
     form = SecondFactorCodeForm(request.POST or None, pick=lambda code: device)
     if request.method == "POST" and form.is_valid():
         codes = otp.totp_device_confirm(device=device, keep_session=request.session.session_key)
+        request.session.pop(otp.PENDING_SESSION_KEY, None)
         _second_factor_passed(request, device)
         request.session[otp.NEW_CODES_SESSION_KEY] = codes
         return _redirect_next("otp_recovery_codes", target)

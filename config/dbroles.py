@@ -56,7 +56,9 @@ AUDIT_UPDATABLE_COLUMNS = {"axes_accesslog": ("logout_time",)}
 # Read, never written, at run time.
 READ_ONLY_TABLES = ("django_migrations",)
 # PostgreSQL 17 lets a non-owner VACUUM and ANALYZE a table it holds MAINTAIN on; the
-# bulk seeder ANALYZEs what it wrote, or the planner would guess at a million rows.
+# bulk seeder ANALYZEs what it wrote, or the planner would guess at a million rows. On the
+# audit tables too: MAINTAIN changes no row (it also allows LOCK TABLE, which stalls
+# writers; a role that could do that could as well stop writing events).
 MAINTAIN_SINCE = 170000
 
 

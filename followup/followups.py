@@ -140,8 +140,14 @@ def followup_assign(*, follow_up: FollowUp, assignee: User, actor: User, version
 
 
 def _locked_for_record(follow_up: FollowUp, version: int, actor: User) -> FollowUp:
-    return _locked(follow_up, version, actor=actor, action=Action.FOLLOW_UP_RECORD,
-                   refusal=_("Only the person the follow-up is assigned to records it."))
+    """As ``_locked``; and the assignee must still be someone who may take it: one who has
+    since handled the case, decided on it, led it or withdrawn from it records nothing."""
+    row = _locked(follow_up, version, actor=actor, action=Action.FOLLOW_UP_RECORD,
+                  refusal=_("Only the person the follow-up is assigned to records it."))
+    if not assignable_users(row).filter(pk=actor.pk).exists():
+        raise PermissionDenied(_("You have since worked on this case or withdrawn from it: "
+                                 "ask for the follow-up to be given to someone else."))
+    return row
 
 
 @dataclass(frozen=True)

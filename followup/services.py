@@ -65,9 +65,13 @@ def case_query(*, number: str, code: str, address: str | None,
     now = now or timezone.now()
     number = number_normalise(number)
     with transaction.atomic():
-        # One lookup of a number at a time: parallel guesses cannot overrun its limit.
+        # One lookup of a number, and one from an address, at a time: parallel guesses
+        # cannot overrun either limit. Always in this order, so two lookups never deadlock.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["followup:" + number])
+            if address is not None:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               ["followup-address:" + address])
         locked = query_locked(number=number, address=address, now=now)
         case = Case.objects.filter(number=number).first()
         expected = case.query_code if case is not None else _DUMMY_CODE

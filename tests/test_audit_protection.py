@@ -138,6 +138,11 @@ def test_the_runtime_role_writes_the_trail_and_does_its_work(audit_rows, clerk):
     _as(RUNTIME, "SELECT count(*) FROM cases_caseevent", ignore=False)
     # and records a sign-out on the login log, which is all it may change there
     _as(RUNTIME, "UPDATE axes_accesslog SET logout_time = now()", ignore=False)
+    # once: a sign-out already written is neither moved nor wiped
+    for statement in ("UPDATE axes_accesslog SET logout_time = now() - interval '1 day'",
+                      "UPDATE axes_accesslog SET logout_time = NULL"):
+        with pytest.raises(REFUSED, match="append-only"):
+            _as(RUNTIME, statement, ignore=False)
     with pytest.raises(REFUSED):
         _as(RUNTIME, "UPDATE axes_accesslog SET username = 'someone'", ignore=False)
     with pytest.raises(REFUSED, match="append-only"):  # the owner neither

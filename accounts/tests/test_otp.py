@@ -82,6 +82,27 @@ def error_codes(response) -> list[str]:
 
 # --- Enrolment -------------------------------------------------------------------------------
 
+def test_a_key_another_session_saw_is_never_the_one_turned_on(handler):
+    # given someone holding only the handler's password, who opens enrolment first
+    snoop = signed_in(handler)
+    snoop.get(ENROL)
+    seen = TOTPDevice.objects.get(user=handler, confirmed=False)
+    # when the handler then enrols in a session of their own
+    client = signed_in(handler)
+    client.get(ENROL)
+    mine = TOTPDevice.objects.get(user=handler, confirmed=False)
+    # then theirs is a new key, and the one the other session saw is gone
+    assert mine.pk != seen.pk and mine.key != seen.key
+    assert not TOTPDevice.objects.filter(pk=seen.pk).exists()
+    # and the handler's own key is the one turned on
+    client.post(ENROL, {"code": code_of(mine)})
+    assert TOTPDevice.objects.get(user=handler, confirmed=True).key == mine.key
+    # while the other session, sending the seen key's code, gets a fresh key, not the factor
+    snoop.post(ENROL, {"code": code_of(seen)})
+    assert list(TOTPDevice.objects.filter(user=handler, confirmed=True)
+                .values_list("key", flat=True)) == [mine.key]
+
+
 def test_enrolment_with_the_right_code_turns_it_on_and_shows_ten_codes_once(handler):
     # given a handler, whose role does not require it, opening the page from the user menu
     client = signed_in(handler)

@@ -254,6 +254,24 @@ def test_the_canonical_form_survives_the_jsonb_round_trip(clerk):
     assert audit_chain.verify().broken is None  # ... and the MAC still holds
 
 
+def test_integer_keys_sort_as_the_text_jsonb_gives_back(clerk):
+    # given details keyed by numbers only, which Python sorts 2 < 10 and text "10" < "2"
+    case = CaseFactory()
+    event = CaseEvent.objects.create(case=case, kind=EventKind.NOTE, actor=clerk, at=AT,
+                                     details={2: "二", 10: "十", "x": {3: [], 20: None}})
+    # then the row verifies as written
+    stored = CaseEvent.objects.get(pk=event.pk)
+    assert audit_chain.canonical_json(stored.details) == audit_chain.canonical_json(
+        {2: "二", 10: "十", "x": {3: [], 20: None}})
+    assert audit_chain.verify().broken is None
+
+
+def test_a_row_that_has_an_id_is_not_sealed_again(clerk):
+    (event,) = notes(CaseFactory(), clerk, 1)
+    with pytest.raises(ValueError, match="takes its id from the chain"):
+        CaseEvent.objects.bulk_create([event])
+
+
 def test_since_and_case_choose_what_is_walked(clerk, english):
     old, recent = CaseFactory(), CaseFactory()
     notes(old, clerk, 2)

@@ -198,7 +198,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 2**62
 AXES_VERBOSE = False
 
-# The second sign-in factor (issue 9; accounts/otp.py, accounts/DECISIONS.md O1-O6).
+# The second sign-in factor (issue 9; accounts/otp.py, accounts/DECISIONS.md O1-O7).
 # GB/T 22239-2019 8.1.4.1 (等保 level 3) asks for two or more authentication techniques, one
 # of them cryptographic: after the password, a TOTP code from an authenticator app, or a
 # recovery code. OTP_REQUIRED_ROLES: the role codes (accounts/choices.py) whose holders

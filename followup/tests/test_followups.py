@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from cases.choices import CaseStatus, EventKind, Outcome
 from cases.deadlines.clocks import OFFICE_TZ
-from cases.models import CalendarDay, Category, Decision
+from cases.models import CalendarDay, Case, Category, Decision
 from cases.tests.factories import CaseFactory, CategoryFactory, demo_unit
 from cases.tests.helpers import code_of, events_of
 from config.celery import app
@@ -206,6 +206,18 @@ def test_only_the_assignee_records_and_a_stale_form_is_refused(follow_up, head, 
     with pytest.raises(ValidationError) as stale:  # read before the assignment
         followup_attempt_record(follow_up=follow_up, attempt=call, actor=clerk, version=1)
     assert code_of(stale) == "stale"
+    assert not follow_up.attempts.exists()
+
+
+def test_an_assignee_whose_work_it_has_since_become_records_nothing(follow_up, head, clerk):
+    # given the follow-up given to the office's clerk, who is then made the case's
+    # responsible leader: the follow-up now checks their work
+    followup_assign(follow_up=follow_up, assignee=clerk, actor=head, version=1)
+    Case.objects.filter(pk=follow_up.case_id).update(leader=clerk)
+    # when they try to record an attempt, then it is refused and nothing is kept
+    with pytest.raises(PermissionDenied):
+        followup_attempt_record(follow_up=follow_up, actor=clerk, version=2,
+                                attempt=AttemptInput(method="phone", reached=True))
     assert not follow_up.attempts.exists()
 
 

@@ -12,7 +12,7 @@ from django.db import connections
 
 from config.dbroles import grant_runtime, runtime_role_exists
 
-OWNER_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+OWNER_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
 
 
 class Command(migrate.Command):
@@ -25,6 +25,9 @@ class Command(migrate.Command):
             connection.close()
             connection.settings_dict.update(
                 {key: owner[key] for key in OWNER_KEYS if owner.get(key) not in (None, "")})
+            # The owner's URL options (sslmode, a socket folder) over the runtime role's.
+            connection.settings_dict["OPTIONS"] = {**(saved["OPTIONS"] or {}),
+                                                   **(owner.get("OPTIONS") or {})}
             # The test runner names its own database: the owner works on that one.
             connection.settings_dict["NAME"] = saved["NAME"]
         try:
