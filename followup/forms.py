@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from cases.services.registration import QUERY_CODE_LENGTH
 
 from .models import MAX_COMMENT, Commitments, Method, Rating, Result, Risk
 from .services import code_normalise, number_normalise
@@ -26,7 +29,8 @@ class QueryForm(forms.Form):
                                         "characters.")})
     code = forms.CharField(
         label=_("Query code"), max_length=MAX_CODE,
-        help_text=_("The 8 letters and digits printed under the case number."),
+        help_text=format_lazy(_("The {count} letters and digits printed under the case "
+                                 "number."), count=QUERY_CODE_LENGTH),
         error_messages={"required": _("Enter the query code."),
                         "max_length": _("The query code is at most %(limit_value)d "
                                         "characters.")})
