@@ -22,6 +22,7 @@ from accounts.permissions import Action, can, scope
 from cases import events
 from cases.choices import EventKind
 from cases.models import CaseEvent, Commitment, Decision, Leadership
+from cases.services.undertakings import office_today
 
 from .models import (
     MAX_COMMENT,
@@ -36,7 +37,6 @@ from .models import (
     Satisfaction,
     Source,
 )
-from .schedule import office_today
 
 # The roles that make follow-ups: staff of the petition office and of the handling unit.
 CALLER_ROLES = (Role.CLERK, Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR)

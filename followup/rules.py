@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
-
-from cases.deadlines.clocks import OFFICE_TZ
+from cases.services.undertakings import office_today
 
 # 30 calendar days after the written decision reached the petitioner: the day their
 # review window closes (R22 Art.35: a review is asked within 30 days of receiving the
@@ -19,4 +17,4 @@ def default_rule_seed(model) -> None:
         return
     model.objects.create(trigger="reply_delivered", category=None, urgency="",
                          days=DEFAULT_DAYS, unit="calendar", active=True,
-                         applies_from=timezone.localtime(timezone.now(), OFFICE_TZ).date())
+                         applies_from=office_today())

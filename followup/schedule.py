@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from cases import events
 from cases.deadlines.clocks import OFFICE_TZ, office_calendar
+from cases.services.undertakings import office_today
 
 from .models import FollowUp, FollowUpStatus, Trigger
 
@@ -79,10 +79,6 @@ SELECT case_id, rule_id, trigger, trigger_on, due_on, %(status)s, %(now)s, 1, ''
 ON CONFLICT DO NOTHING
 RETURNING id, case_id, rule_id, trigger, trigger_on, due_on
 """
-
-
-def office_today(now: datetime) -> date:
-    return timezone.localtime(now, OFFICE_TZ).date()
 
 
 @transaction.atomic

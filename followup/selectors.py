@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db.models import Count
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,10 +29,10 @@ from cases.choices import (
     Outcome,
     ReviewOutcome,
 )
-from cases.deadlines.clocks import OFFICE_TZ
 from cases.models import Case, CaseEvent, Deadline, Extension
 from cases.models.clocks import LIVE_STATUSES
 from cases.selectors.wording import choice_label
+from cases.services.undertakings import office_today
 
 from .models import Rating, Satisfaction, Source
 from .services import delivered_decisions
@@ -156,10 +155,6 @@ class PublicCase:
     notes: list[str] = field(default_factory=list)
 
 
-def _day(moment: datetime) -> date:
-    return timezone.localtime(moment, OFFICE_TZ).date()
-
-
 def public_case(case: Case) -> PublicCase:
     """The case as its petitioner may see it (R22 Art.18, 21, 23, 30, 34; DECISIONS Q1-Q2)."""
     unit = case.lead_unit if case.lead_unit_id else case.registered_unit
@@ -167,7 +162,7 @@ def public_case(case: Case) -> PublicCase:
     rating = (Satisfaction.objects.filter(case=case, source=Source.PETITIONER)
               .only("rating", "at").first())
     return PublicCase(
-        number=case.number, received_on=_day(case.received_at),
+        number=case.number, received_on=office_today(case.received_at),
         channel=choice_label(Channel, case.channel),
         state=str(STATE_WORDS.get(case.status, choice_label(CaseStatus, case.status))),
         unit=unit.name, steps=_steps(case), deadlines=_deadlines(case), decisions=decisions,
@@ -195,12 +190,12 @@ def _steps(case: Case) -> list[PublicStep]:
             unit = names.get(details["lead_unit"], unit)
         text = _step_text(kind, details, unit)
         if text:
-            steps.append((at, PublicStep(day=_day(at), text=text)))
+            steps.append((at, PublicStep(day=office_today(at), text=text)))
     extensions = Extension.objects.filter(case=case, status=ExtensionStatus.APPROVED)
     for extension in extensions.only("days", "reason", "decided_at"):
         text = _("The period for the written reply was extended by %(days)s days. Reason: "
                  "%(reason)s") % {"days": extension.days, "reason": extension.reason}
-        steps.append((extension.decided_at, PublicStep(day=_day(extension.decided_at),
+        steps.append((extension.decided_at, PublicStep(day=office_today(extension.decided_at),
                                                        text=text)))
     return [step for _at, step in sorted(steps, key=lambda pair: pair[0])]
 
@@ -243,7 +238,7 @@ def _decisions(case: Case) -> list[PublicDecision]:
             "outcome": outcome, "legal_basis": decision.legal_basis}
         decisions.append(PublicDecision(
             kind=choice_label(DecisionKind, decision.kind), body=decision.deciding_body,
-            issued_on=_day(decision.issued_at), delivered_on=decision.delivered_on,
+            issued_on=office_today(decision.issued_at), delivered_on=decision.delivered_on,
             current=decision.superseded_at is None, withheld=case.is_secret, **text))
     return decisions
 

@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.permissions import Action, can
 from cases.selectors.wording import display_formats
 from cases.services.notices import notices_printable
+from cases.services.undertakings import office_today
 from cases.views.case_page import case_or_404
 
 from .followups import (
@@ -33,7 +34,6 @@ from .followups import (
 )
 from .forms import AssignForm, AttemptForm, OutcomeForm
 from .models import OPEN_STATUSES, FollowUp, FollowUpStatus
-from .schedule import office_today
 from .services import query_code_reissue
 
 
