@@ -33,6 +33,9 @@ ENTRIES = (
     NavEntry(Action.SUPERVISION_BOARD, "cases:supervision", _("Supervision"), "flag"),
     # The staff follow-ups (回头看) of the office's and the units' cases.
     NavEntry(Action.FOLLOW_UP_LIST, "followup_staff:followups", _("Follow-ups"), "telephone"),
+    # The leaders' decisions on dissatisfied follow-ups (the leaders' own entry to them).
+    NavEntry(Action.FOLLOW_UP_DECISIONS, "followup_staff:decisions", _("Follow-up decisions"),
+             "signpost-split"),
     # Every case the user may see; last, so it is nobody's home.
     NavEntry(Action.CASE_VIEW, "cases:list", _("All cases"), "list-ul"),
 )

@@ -87,6 +87,14 @@ class Action(StrEnum):
     FOLLOW_UP_VIEW = "followup.view"
     FOLLOW_UP_ASSIGN = "followup.assign"
     FOLLOW_UP_RECORD = "followup.record"
+    # The leader's decision on a dissatisfied follow-up: the page of those awaiting a user,
+    # seeing one, and deciding it.
+    FOLLOW_UP_DECISIONS = "followup.decisions"
+    FOLLOW_UP_DECISION_VIEW = "followup.decision_view"
+    FOLLOW_UP_DECIDE = "followup.decide"
+    # A supervisor's 回头看 campaign: creating one, and seeing one's progress.
+    CAMPAIGN_CREATE = "followup.campaign_create"
+    CAMPAIGN_VIEW = "followup.campaign_view"
     # On a supervision order: the unit it is addressed to answers it.
     SUPERVISION_ANSWER = "supervision.answer"
     # The county's board of listed supervision (挂牌督办): every member of staff.
@@ -261,6 +269,9 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
         InUnit(Role.CLERK, "case__registered_unit"),
         InUnit(Role.UNIT_HEAD, "case__registered_unit"),
         InUnit(Role.SUPERVISOR, "case__registered_unit"),
+        # A supervisor over the lead unit or the place follows a campaign they started.
+        InUnit(Role.SUPERVISOR, "case__lead_unit"),
+        InUnit(Role.SUPERVISOR, "case__place_unit"),
         InUnit(Role.UNIT_HEAD, "case__lead_unit"),
         *(IsOwner(role, "assignee") for role in (Role.CLERK, Role.HANDLER, Role.UNIT_HEAD,
                                                  Role.SUPERVISOR)),
@@ -270,6 +281,29 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
                               InUnit(Role.UNIT_HEAD, "case__lead_unit")),
     Action.FOLLOW_UP_RECORD: tuple(IsOwner(role, "assignee") for role in (
         Role.CLERK, Role.HANDLER, Role.UNIT_HEAD, Role.SUPERVISOR)),
+    # The case's responsible leader decides on a dissatisfied follow-up or a broken
+    # commitment, and so may the leaders and heads over the place the matter belongs to
+    # (``unit``, never within the unit complained about; followup/DECISIONS.md F11), so a
+    # decision never waits on a leader who left. Those who see the follow-up see it.
+    Action.FOLLOW_UP_DECISIONS: (InUnit(Role.LEADER), InUnit(Role.UNIT_HEAD),
+                                 InUnit(Role.CLERK), InUnit(Role.SUPERVISOR)),
+    Action.FOLLOW_UP_DECISION_VIEW: (
+        IsOwner(Role.LEADER, "leader"),
+        InUnit(Role.LEADER, "unit"),
+        InUnit(Role.UNIT_HEAD, "unit"),
+        InUnit(Role.CLERK, "case__registered_unit"),
+        InUnit(Role.UNIT_HEAD, "case__registered_unit"),
+        InUnit(Role.SUPERVISOR, "case__registered_unit"),
+        InUnit(Role.UNIT_HEAD, "case__lead_unit"),
+    ),
+    Action.FOLLOW_UP_DECIDE: (IsOwner(Role.LEADER, "leader"), InUnit(Role.LEADER, "unit"),
+                              InUnit(Role.UNIT_HEAD, "unit")),
+    # A supervisor makes a campaign over the cases they see (the case list's scope); the
+    # campaign belongs to the unit where they hold the role, whose supervisors, clerks and
+    # heads follow its progress (followup/DECISIONS.md F12).
+    Action.CAMPAIGN_CREATE: (InUnit(Role.SUPERVISOR),),
+    Action.CAMPAIGN_VIEW: (InUnit(Role.SUPERVISOR, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
+                           InUnit(Role.CLERK, "unit")),
     # A supervision order is answered by the unit it is addressed to (``order.unit``): the
     # lead unit, or the petition office on a case it had not routed yet.
     Action.SUPERVISION_ANSWER: (InUnit(Role.HANDLER, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
@@ -317,14 +351,15 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_ASSIGN_LEADER, Action.CASE_ATTACH, Action.CASE_HEARING, Action.CASE_DELIVER,
     Action.CASE_VIEW_IDENTITY, Action.CASE_COMMIT, Action.CASE_INSTRUCT,
     Action.CASE_ANSWER_INSTRUCTION, Action.SUPERVISION_ANSWER, Action.CASE_REISSUE_QUERY_CODE,
-    Action.FOLLOW_UP_ASSIGN, Action.FOLLOW_UP_RECORD,
+    Action.FOLLOW_UP_ASSIGN, Action.FOLLOW_UP_RECORD, Action.FOLLOW_UP_DECIDE,
 })
 
 # Actions refused to anyone holding a role in the unit complained about or below it
 # (R22 Art.30: the accuser's identity is not revealed to the accused).
 DENIED_TO_ACCUSED = frozenset({Action.CASE_VIEW_IDENTITY, Action.CASE_REVEAL_IDENTITY,
                                Action.CASE_REISSUE_QUERY_CODE, Action.FOLLOW_UP_ASSIGN,
-                               Action.FOLLOW_UP_RECORD})
+                               Action.FOLLOW_UP_RECORD, Action.FOLLOW_UP_DECISION_VIEW,
+                               Action.FOLLOW_UP_DECIDE})
 
 
 def can(user: Any, action: Action, obj: Any = None) -> bool:

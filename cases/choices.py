@@ -122,6 +122,16 @@ class ClockKind(models.TextChoices):
     REREVIEW_DECISION = "rereview_decision", _("Re-review decision")
     # A supervision order's answer (督办), due on the day the supervisor set.
     SUPERVISION = "supervision", _("Supervision order")
+    # The follow-up (回头看, followup/): the call-back's own period, and the responsible
+    # leader's decision on a dissatisfied outcome or a broken commitment. No law sets either;
+    # the office's periods and the readings are in followup/DECISIONS.md F10-F11.
+    FOLLOW_UP = "follow_up", _("Follow-up (回头看)")
+    FOLLOW_UP_DECISION = "follow_up_decision", _("Leader's decision on a follow-up")
+
+
+# The clocks that run after a matter is concluded (followup/): closing the case does not
+# cancel them, since a follow-up is made on closed cases too.
+AFTER_CONCLUSION_CLOCKS = (ClockKind.FOLLOW_UP, ClockKind.FOLLOW_UP_DECISION)
 
 
 class SupervisionStatus(models.TextChoices):
@@ -199,6 +209,12 @@ class EventKind(models.TextChoices):
     FOLLOW_UP_SCHEDULED = "follow_up_scheduled", _("Follow-up scheduled")
     FOLLOW_UP_ASSIGNED = "follow_up_assigned", _("Follow-up assigned")
     FOLLOW_UP_RECORDED = "follow_up_recorded", _("Follow-up recorded")
+    # A dissatisfied outcome or a broken commitment put to the responsible leader, and the
+    # leader's decision (reopen, direct to review, or keep closed with the reason).
+    FOLLOW_UP_DECISION_OPENED = "follow_up_decision_opened", _("Follow-up put to the leader")
+    FOLLOW_UP_DECIDED = "follow_up_decided", _("Leader decided on a follow-up")
+    # A supervisor's 回头看 campaign made follow-ups of many concluded cases at once.
+    FOLLOW_UP_CAMPAIGNED = "follow_up_campaigned", _("Follow-up made by a campaign")
 
 
 # What each step of the state machine is called on a button and in a refusal.

@@ -65,12 +65,14 @@ def transition(*, case: Case, actor: Any, at: datetime, step: str, previous: str
                reason: str | None = None, channel: str | None = None,
                lead_unit: str | None = None, previous_lead_unit: str | None = None,
                co_units: list[str] | None = None, decision: Decision | None = None,
-               superseded: int | None = None) -> CaseEvent:
-    """A status change; the optional keys are the ones a step sets (None ones are left out)."""
+               superseded: int | None = None,
+               follow_up_decision: int | None = None) -> CaseEvent:
+    """A status change; the optional keys are the ones a step sets (None ones are left out).
+    ``follow_up_decision``: the leader's decision on a follow-up the step carries out."""
     details: dict[str, Any] = {"step": step}
     optional = {"reason": reason, "channel": channel, "lead_unit": lead_unit,
                 "previous_lead_unit": previous_lead_unit, "co_units": co_units,
-                "superseded": superseded}
+                "superseded": superseded, "follow_up_decision": follow_up_decision}
     details.update({key: value for key, value in optional.items() if value is not None})
     if decision is not None:
         details.update(decision=decision.pk, outcome=decision.outcome,
@@ -338,3 +340,32 @@ def follow_up_recorded(*, case: Case, actor: Any, at: datetime, follow_up: Any,
             commitments=follow_up.commitments, recurrence_risk=follow_up.recurrence_risk,
             repeat_risk=follow_up.repeat_risk, pestering_risk=follow_up.pestering_risk)
     return _event(case, EventKind.FOLLOW_UP_RECORDED, actor, at, details)
+
+
+def follow_up_campaigned(*, case: Case | int, actor: Any, at: datetime,
+                         follow_up: Any) -> CaseEvent:
+    """A supervisor's 回头看 campaign made a follow-up of the case, to finish by its clock's
+    due day."""
+    return _event(case, EventKind.FOLLOW_UP_CAMPAIGNED, actor, at, {
+        "follow_up": follow_up.pk, "campaign": follow_up.campaign_id,
+        "due_on": _day(follow_up.deadline.due_on),
+    })
+
+
+def follow_up_decision_opened(*, case: Case, at: datetime, decision: Any) -> CaseEvent:
+    """A dissatisfied outcome or a broken commitment put to the leader (no staff actor:
+    the outcome did it)."""
+    return _event(case, EventKind.FOLLOW_UP_DECISION_OPENED, None, at, {
+        "decision": decision.pk, "follow_up": decision.follow_up_id,
+        "leader": decision.leader_id, "unit": decision.unit_id,
+        "due_on": _day(decision.deadline.due_on) if decision.deadline_id else None,
+    })
+
+
+def follow_up_decided(*, case: Case, actor: Any, at: datetime, decision: Any) -> CaseEvent:
+    """The leader's decision; the reason stays on the decision, as it may name people."""
+    return _event(case, EventKind.FOLLOW_UP_DECIDED, actor, at, {
+        "decision": decision.pk, "follow_up": decision.follow_up_id,
+        "outcome": decision.outcome,
+    })
+

@@ -20,10 +20,12 @@ from accounts.choices import Role
 from accounts.models import RoleAssignment, User
 from accounts.permissions import Action, can, scope
 from cases import events
-from cases.choices import EventKind
+from cases.choices import ClockKind, EventKind
+from cases.deadlines.clocks import clock_meet
 from cases.models import CaseEvent, Commitment, Decision, Leadership
 from cases.services.undertakings import office_today
 
+from .decisions import decision_open
 from .models import (
     MAX_COMMENT,
     Commitments,
@@ -52,7 +54,7 @@ UNREACHABLE_DAYS = 2
 
 def followups_visible(*, user: User) -> QuerySet[FollowUp]:
     """The follow-ups this user sees on the list, due first (DECISIONS F4)."""
-    rows = FollowUp.objects.select_related("case", "assignee", "case__lead_unit")
+    rows = FollowUp.objects.select_related("case", "assignee", "case__lead_unit", "deadline")
     return scope(user, Action.FOLLOW_UP_VIEW, rows).order_by("due_on", "pk")
 
 
@@ -206,7 +208,9 @@ def followup_outcome_record(*, follow_up: FollowUp, outcome: OutcomeInput, actor
         row.satisfaction = Satisfaction.objects.create(
             case=row.case, source=Source.FOLLOW_UP, rating=outcome.rating,
             comment=outcome.comment.strip(), at=at, recorded_by=actor)
-    row.result, row.commitments = outcome.result, outcome.commitments
+    # Unreached, the petitioner said nothing: no rating, no word on the commitments (F6).
+    reached = outcome.result == Result.REACHED
+    row.result, row.commitments = outcome.result, outcome.commitments if reached else ""
     row.recurrence_risk = outcome.recurrence_risk
     row.repeat_risk, row.pestering_risk = outcome.repeat_risk, outcome.pestering_risk
     row.notes = outcome.notes.strip()
@@ -214,6 +218,9 @@ def followup_outcome_record(*, follow_up: FollowUp, outcome: OutcomeInput, actor
     _save(row, ["satisfaction", "result", "commitments", "recurrence_risk", "repeat_risk",
                 "pestering_risk", "notes", "status", "done_at", "done_by"])
     events.record(events.follow_up_recorded(case=row.case, actor=actor, at=at, follow_up=row))
+    clock_meet(case=row.case, kind=ClockKind.FOLLOW_UP, actor=actor, at=at)
+    if row.puts_to_leader:  # dissatisfied, or a commitment not kept (DECISIONS F11)
+        decision_open(follow_up=row, at=at)
     return row
 
 

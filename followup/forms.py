@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.services.registration import QUERY_CODE_LENGTH
 
-from .models import MAX_COMMENT, Commitments, Method, Rating, Result, Risk
+from .decisions import MAX_REASON
+from .models import MAX_COMMENT, Commitments, DecisionOutcome, Method, Rating, Result, Risk
 from .services import code_normalise, number_normalise
 
 # A case number as registration gives it (341122-2026-000042), as cases/urls.py reads it.
@@ -144,3 +145,30 @@ class OutcomeForm(_Versioned):
                                         required=False)
     notes = forms.CharField(label=_("Notes"), required=False,
                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DecisionForm(_Versioned):
+    """The leader's decision (DECISIONS F11); outcomes the case does not allow now are
+    offered greyed out with the reason (``refused``), and the service refuses them too."""
+
+    outcome = forms.ChoiceField(label=_("Decision"), choices=DecisionOutcome.choices,
+                                widget=forms.RadioSelect,
+                                error_messages={"required": _("Choose reopen, direct to a "
+                                                              "review, or keep the case "
+                                                              "concluded."),
+                                                "invalid_choice": _("Choose reopen, direct to "
+                                                                    "a review, or keep the "
+                                                                    "case concluded.")})
+    reason = forms.CharField(label=_("Reason"), max_length=MAX_REASON,
+                             widget=forms.Textarea(attrs={"rows": 4}),
+                             help_text=_("What was found and why this decision: it is kept "
+                                         "on the record and shown to the supervisors."),
+                             error_messages={"required": _("Write the reason for the "
+                                                           "decision."),
+                                             "max_length": _("Keep the reason to "
+                                                             "%(limit_value)d characters.")})
+
+    def __init__(self, *args, refused: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = refused or {}
+

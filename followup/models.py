@@ -11,10 +11,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import OrgUnit, User
 from cases.choices import Urgency
 from cases.deadlines.calendar import Unit
-from cases.models import Case, Category
+from cases.models import Case, Category, Deadline
 from cases.models.clocks import UNIT_CHOICES
 
 MAX_COMMENT = 500  # characters; a text message's worth, twice over
@@ -92,13 +92,19 @@ class Trigger(models.TextChoices):
     REPLY_DELIVERED = "reply_delivered", _("A written decision delivered")
     ANSWERED = "answered", _("Answered on the spot")
     CLOSED = "closed", _("Case closed")
+    # Not a rule's: a supervisor's campaign made it (DECISIONS F12).
+    CAMPAIGN = "campaign", _("A 回头看 campaign")
+
+
+# A rule is after one of these; a campaign's follow-up has no rule.
+RULE_TRIGGERS = [(value, label) for value, label in Trigger.choices if value != Trigger.CAMPAIGN]
 
 
 class FollowUpRule(models.Model):
     """When a follow-up falls due: so many days after its trigger, for a category (and the
     categories under it) and an urgency, or any. An administrator edits these."""
 
-    trigger = models.CharField(_("after"), max_length=20, choices=Trigger.choices)
+    trigger = models.CharField(_("after"), max_length=20, choices=RULE_TRIGGERS)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("category (empty: any)"))
     urgency = models.CharField(_("urgency (empty: any)"), max_length=10, blank=True,
@@ -149,24 +155,74 @@ class Commitments(models.TextChoices):
     NONE_MADE = "none_made", _("None made")
 
 
+# A commitment not kept, in whole or in part, goes to the leader (DECISIONS F11).
+BROKEN_COMMITMENTS = (Commitments.NOT_KEPT, Commitments.PARTLY)
+
+
 class Risk(models.TextChoices):
     LOW = "low", _("Low")
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")
 
 
-class FollowUp(models.Model):
-    """One follow-up of a case: due on its rule's day, assigned to someone whose work it does
-    not check, and its outcome once recorded. ``version`` goes up with every change, so a
-    form sent from a stale page is refused (DECISIONS F8)."""
+class Campaign(models.Model):
+    """A 回头看 campaign: a supervisor's selection of concluded cases (by the case list's
+    filters), each given a follow-up in one step, to be finished by one day (DECISIONS F12).
+    Its progress and outcomes are read from its follow-ups (``campaign_progress``)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("unit"))
+    # The case list's query the cases were selected by, as typed, for the record.
+    filters = models.JSONField(_("case list filters"), default=dict)
+    finish_by = models.DateField(_("to finish by"))
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"))
+    selected = models.PositiveIntegerField(_("cases selected"))
+    made = models.PositiveIntegerField(_("follow-ups made"))
+
+    class Meta:
+        verbose_name = _("回头看 campaign")
+        verbose_name_plural = _("回头看 campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OfACase:
+    """What accounts.permissions asks of a row about a case: the case's recusals (回避) and
+    the unit it complains about (R22 Art.30)."""
+
+    @property
+    def recusals(self):
+        return self.case.recusals
+
+    @property
+    def complained_unit(self):
+        return self.case.complained_unit
+
+
+class FollowUp(OfACase, models.Model):
+    """One follow-up of a case: made on its rule's day (or by a campaign), assigned to
+    someone whose work it does not check, finished by its clock's due day, and its outcome
+    once recorded. ``version`` goes up with every change, so a form sent from a stale page
+    is refused (DECISIONS F8)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups",
                              verbose_name=_("case"))
-    rule = models.ForeignKey(FollowUpRule, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("rule"))
+    # The rule that made it; none when a campaign did.
+    rule = models.ForeignKey(FollowUpRule, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name=_("rule"))
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="follow_ups", verbose_name=_("campaign"))
     trigger = models.CharField(_("after"), max_length=20, choices=Trigger.choices)
     trigger_on = models.DateField(_("trigger day"))
-    due_on = models.DateField(_("due day"))
+    # The day it fell due (its rule's day, or a campaign's); the scheduler makes it on that
+    # day or, if it waited, later. The clock (``deadline``) says by when it is finished.
+    due_on = models.DateField(_("fell due on"))
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("clock"))
     status = models.CharField(_("status"), max_length=12, choices=FollowUpStatus.choices,
                               default=FollowUpStatus.SCHEDULED)
     assignee = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
@@ -207,24 +263,28 @@ class FollowUp(models.Model):
             models.CheckConstraint(condition=~Q(status="done") | (Q(done_at__isnull=False)
                                                                   & ~Q(result="")),
                                    name="followup_done_has_result"),
+            models.CheckConstraint(condition=Q(trigger="campaign", rule__isnull=True,
+                                               campaign__isnull=False)
+                                   | (~Q(trigger="campaign") & Q(rule__isnull=False,
+                                                                 campaign__isnull=True)),
+                                   name="followup_rule_or_campaign"),
         ]
         indexes = [models.Index(fields=["status", "due_on"], name="followup_status_due")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.trigger} {self.due_on}"
 
-    # What accounts.permissions asks of an object: the case's recusals and accused unit.
-    @property
-    def recusals(self):
-        return self.case.recusals
-
-    @property
-    def complained_unit(self):
-        return self.case.complained_unit
-
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def puts_to_leader(self) -> bool:
+        """Whether its outcome goes to the responsible leader's decision (DECISIONS F11)."""
+        return self.status == FollowUpStatus.DONE and (
+            (self.satisfaction_id is not None
+             and self.satisfaction.rating == Rating.DISSATISFIED)
+            or self.commitments in BROKEN_COMMITMENTS)
 
 
 class FollowUpAttempt(models.Model):
@@ -248,3 +308,63 @@ class FollowUpAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follow_up_id} {self.method} {self.at:%Y-%m-%d %H:%M} {self.reached}"
+
+
+# --- The leader's decision on a follow-up (DECISIONS F11) ---------------------------------
+
+class DecisionStatus(models.TextChoices):
+    OPEN = "open", _("Awaiting the leader's decision")
+    DECIDED = "decided", _("Decided")
+
+
+class DecisionOutcome(models.TextChoices):
+    REOPEN = "reopen", _("Reopen the handling")
+    DIRECT_TO_REVIEW = "review", _("Direct the petitioner to a review")
+    KEEP_CLOSED = "keep", _("The case stays concluded")
+
+
+class FollowUpDecision(OfACase, models.Model):
+    """A dissatisfied outcome or a broken commitment, put to the case's responsible leader
+    and the leaders and head of the place it belongs to (``unit``),
+    and the decision: reopen the handling, direct the petitioner to a review inside its
+    window, or record why the case stays concluded. It runs a clock until decided."""
+
+    follow_up = models.OneToOneField(FollowUp, on_delete=models.PROTECT,
+                                     related_name="decision", verbose_name=_("follow-up"))
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_up_decisions",
+                             verbose_name=_("case"))
+    # Who decides (DECISIONS F11): the case's leader when it was put, if any, and the
+    # leaders and head of ``unit`` (the place the matter belongs to, out of the accused unit).
+    leader = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="follow_up_decisions",
+                               verbose_name=_("responsible leader"))
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("unit deciding"))
+    status = models.CharField(_("status"), max_length=10, choices=DecisionStatus.choices,
+                              default=DecisionStatus.OPEN)
+    opened_at = models.DateTimeField(_("put at"))
+    deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("clock"))
+    outcome = models.CharField(_("decision"), max_length=10, choices=DecisionOutcome.choices,
+                               blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("leader's decision on a follow-up")
+        verbose_name_plural = _("leader's decisions on follow-ups")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", outcome="", decided_at__isnull=True)
+                | (Q(status="decided", decided_at__isnull=False) & ~Q(outcome="")
+                   & ~Q(reason="")),
+                name="followup_decision_decided_whole"),
+        ]
+        indexes = [models.Index(fields=["status", "opened_at"], name="followup_decision_open",
+                                condition=Q(status="open"))]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.status} {self.outcome}"

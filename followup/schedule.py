@@ -17,12 +17,14 @@ from datetime import date, datetime
 from django.db import connection, transaction
 
 from cases import events
-from cases.deadlines.clocks import OFFICE_TZ, office_calendar
+from cases.choices import ClockKind
+from cases.deadlines.clocks import OFFICE_TZ, clocks_start_bulk, office_calendar
 from cases.services.undertakings import office_today
 
 from .models import FollowUp, FollowUpStatus, Trigger
 
-_LOCK = "followup:schedule"
+# One writer of follow-ups at a time: the scheduler and the campaigns take this lock.
+SCHEDULE_LOCK = "followup:schedule"
 
 # Each trigger with its day (the office's day, Asia/Shanghai), one row per case and trigger
 # (DECISIONS F1): the latest written decision delivered and still standing, on a case that
@@ -76,6 +78,10 @@ SELECT case_id, rule_id, trigger, trigger_on, due_on, %(status)s, %(now)s, 1, ''
   FROM unnest(%(cases)s::bigint[], %(rules)s::bigint[], %(triggers)s::varchar[],
               %(triggered)s::date[], %(due)s::date[])
        AS new(case_id, rule_id, trigger, trigger_on, due_on)
+ -- A follow-up clock still running (one left by a corrected follow-up) waits, rather than
+ -- refuse the whole run at the clocks' insert (one_live_clock_per_kind).
+ WHERE NOT EXISTS (SELECT 1 FROM cases_deadline d WHERE d.case_id = new.case_id
+                   AND d.kind = %(clock)s AND d.status IN ('open', 'paused'))
 ON CONFLICT DO NOTHING
 RETURNING id, case_id, rule_id, trigger, trigger_on, due_on
 """
@@ -86,7 +92,7 @@ def followups_schedule(*, now: datetime) -> list[FollowUp]:
     """Create the follow-ups whose rule day has come (DECISIONS F1-F3); return them."""
     today = office_today(now)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEDULE_LOCK])
         cursor.execute(_CANDIDATES, {"reply": Trigger.REPLY_DELIVERED,
                                      "answered": Trigger.ANSWERED, "closed": Trigger.CLOSED,
                                      "tz": str(OFFICE_TZ), "today": today})
@@ -99,14 +105,36 @@ def followups_schedule(*, now: datetime) -> list[FollowUp]:
         cursor.execute(_INSERT, {"status": FollowUpStatus.SCHEDULED, "now": now,
                                  "cases": list(columns[0]), "rules": list(columns[1]),
                                  "triggers": list(columns[2]), "triggered": list(columns[3]),
-                                 "due": list(columns[4])})
+                                 "due": list(columns[4]), "clock": ClockKind.FOLLOW_UP})
         created = [FollowUp(id=pk, case_id=case_id, rule_id=rule_id, trigger=trigger,
                             trigger_on=trigger_on, due_on=due_on)
                    for pk, case_id, rule_id, trigger, trigger_on, due_on in cursor.fetchall()]
     if created:
         events.record(*[events.follow_up_scheduled(case=row.case_id, at=now, follow_up=row)
                         for row in created])
+        followups_clocks_start(created, now=now)
     return created
+
+
+_LINK_CLOCKS = """
+UPDATE followup_followup AS f SET deadline_id = v.deadline_id
+  FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, deadline_id)
+ WHERE f.id = v.id
+"""
+
+
+def followups_clocks_start(created: list[FollowUp], *, now: datetime,
+                           days: int | None = None) -> None:
+    """Start each new follow-up's own clock (DECISIONS F10): the follow-up rule's period
+    from the day it is made, or ``days`` calendar days (a campaign's day to finish by),
+    escalated by the ladder like any other; two statements and the events' for all."""
+    clocks = clocks_start_bulk(case_ids=[row.case_id for row in created],
+                               kind=ClockKind.FOLLOW_UP, start=now, at=now, days=days)
+    for row in created:
+        row.deadline = clocks[row.case_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_LINK_CLOCKS, [[row.pk for row in created],
+                                      [row.deadline_id for row in created]])
 
 
 def _due_days(candidates: list[tuple], today: date) -> list[tuple]:

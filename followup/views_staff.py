@@ -23,6 +23,7 @@ from cases.services.notices import notices_printable
 from cases.services.undertakings import office_today
 from cases.views.case_page import case_or_404
 
+from .decisions import decisions_visible, followup_decide, outcomes_open
 from .followups import (
     AttemptInput,
     OutcomeInput,
@@ -32,8 +33,8 @@ from .followups import (
     followup_outcome_record,
     followups_visible,
 )
-from .forms import AssignForm, AttemptForm, OutcomeForm
-from .models import OPEN_STATUSES, FollowUp, FollowUpStatus
+from .forms import AssignForm, AttemptForm, DecisionForm, OutcomeForm
+from .models import OPEN_STATUSES, DecisionStatus, FollowUp, FollowUpStatus
 from .services import query_code_reissue
 
 
@@ -70,12 +71,15 @@ _SHOW = {"due": gettext_lazy("Due now"), "open": gettext_lazy("Open"),
 @require_http_methods(["GET"])
 def followup_list(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.FOLLOW_UP_LIST):
-        return render(request, "followup/refused.html", status=403, context={
-            "message": _("The follow-up list is for the staff of the petition office and "
-                         "the units.")})
+        return refused(request, _("The follow-up list is for the staff of the petition office "
+                                   "and the units."))
     show = request.GET.get("show") if request.GET.get("show") in _SHOW else "due"
     mine = request.GET.get("mine") == "1"
+    campaign = request.GET.get("campaign", "")
+    campaign = int(campaign) if campaign.isdigit() else None
     rows = followups_visible(user=request.user)
+    if campaign is not None:
+        rows = rows.filter(campaign_id=campaign)
     today = office_today(timezone.now())
     rows = {"due": rows.filter(status__in=OPEN_STATUSES, due_on__lte=today),
             "open": rows.filter(status__in=OPEN_STATUSES),
@@ -84,7 +88,9 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(assignee=request.user)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "followup/followups.html", {
-        "page": page, "show": show, "mine": mine, "choices": _SHOW.items(), "today": today})
+        "page": page, "show": show, "mine": mine, "choices": _SHOW.items(), "today": today,
+        "campaign": campaign,
+        "may_campaign": can(request.user, Action.CAMPAIGN_VIEW)})
 
 
 @never_cache
@@ -130,6 +136,10 @@ def followup_outcome_view(request: HttpRequest, pk: int) -> HttpResponse:
         _("The follow-up is done and its outcome recorded."))
 
 
+def refused(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "followup/refused.html", {"message": message}, status=403)
+
+
 def _visible_or_404(request: HttpRequest, pk: int) -> FollowUp:
     rows = followups_visible(user=request.user).select_related("case__complained_unit")
     return get_object_or_404(rows, pk=pk)
@@ -140,15 +150,13 @@ def _act(request, follow_up, name, form, service, done_message) -> HttpResponse:
     the page again with the typed values and the message when not (403 refused, 409 stale)."""
     action = Action.FOLLOW_UP_ASSIGN if name == "assign_form" else Action.FOLLOW_UP_RECORD
     if not can(request.user, action, follow_up):  # asked first; the service asks again
-        return render(request, "followup/refused.html", status=403, context={
-            "message": _("You may not change this follow-up.")})
+        return refused(request, _("You may not change this follow-up."))
     status = 200
     if form.is_valid():
         try:
             service(form.cleaned_data)
         except PermissionDenied as refusal:
-            return render(request, "followup/refused.html", {"message": str(refusal)},
-                          status=403)
+            return refused(request, str(refusal))
         except ValidationError as problem:
             status = 409 if getattr(problem, "code", "") in ("stale", "closed") else 200
             form.add_error(None, problem)
@@ -173,5 +181,64 @@ def _detail_page(request, follow_up: FollowUp, status: int = 200, **forms) -> Ht
             if may_assign else None),
         "attempt_form": forms.get("attempt_form") or AttemptForm(initial=initial),
         "outcome_form": forms.get("outcome_form") or OutcomeForm(initial=initial),
+        "decision": next((d for d in decisions_visible(user=user).filter(follow_up=follow_up)
+                          if can(user, Action.FOLLOW_UP_DECISION_VIEW, d)), None),
     }
     return render(request, "followup/followup.html", context, status=status)
+
+
+# --- The leader's decision on a follow-up (DECISIONS F11) ---------------------------------
+
+@login_required
+@require_http_methods(["GET"])
+def decision_list(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Action.FOLLOW_UP_DECISIONS):
+        return refused(request, _("The decisions on follow-ups are for the leaders and the "
+                                   "staff of the petition office."))
+    show_all = request.GET.get("show") == "all"
+    rows = decisions_visible(user=request.user)
+    if not show_all:
+        rows = rows.filter(status=DecisionStatus.OPEN)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "followup/decisions.html", {
+        "page": page, "show_all": show_all, "now": timezone.now()})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = get_object_or_404(decisions_visible(user=request.user)
+                                 .select_related("case__complained_unit", "decided_by"), pk=pk)
+    if not can(request.user, Action.FOLLOW_UP_DECISION_VIEW, decision):  # accused, recused
+        return refused(request, _("You may not see this decision."))
+    may_decide = (decision.status == DecisionStatus.OPEN
+                  and can(request.user, Action.FOLLOW_UP_DECIDE, decision))
+    barred = outcomes_open(decision) if may_decide else {}
+    status = 200
+    if request.method == "POST":
+        if not may_decide:
+            return refused(request, _("You may not take this decision, or it has been taken."))
+        form = DecisionForm(request.POST, refused=barred)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                followup_decide(decision=decision, outcome=data["outcome"],
+                                reason=data["reason"], actor=request.user,
+                                version=data["version"])
+            except PermissionDenied as refusal:
+                return refused(request, str(refusal))
+            except ValidationError as problem:
+                status = 409 if getattr(problem, "code", "") in ("stale", "closed") else 200
+                form.add_error(None, problem)
+            else:
+                messages.success(request, _("The decision is recorded."))
+                return redirect("followup_staff:decision", pk=decision.pk)
+        decision.refresh_from_db()
+        may_decide = decision.status == DecisionStatus.OPEN
+    else:
+        form = DecisionForm(initial={"version": decision.version}, refused=barred)
+    follow_up = decision.follow_up
+    return render(request, "followup/decision.html", {
+        "decision": decision, "case": decision.case, "follow_up": follow_up,
+        "may_decide": may_decide, "form": form, "now": timezone.now()}, status=status)

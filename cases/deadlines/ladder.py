@@ -43,6 +43,19 @@ DEFAULT_LADDER = (
     Rung("supervision", 2, 0, ("unit", "supervisor")),
     Rung("supervision", 3, 3, ("supervisor", "leader")),
     Rung("supervision", 4, 10, ("principal", "supervisor")),
+    # A follow-up (回头看): the petition office that assigns it is warned two working days
+    # before its day and told with the supervisors when it falls due; the leader hears of
+    # it five working days late. A follow-up opens no supervision order (the case is
+    # concluded; the supervisor sees it on the overdue audit).
+    Rung("follow_up", 1, -2, ("office",)),
+    Rung("follow_up", 2, 0, ("office", "supervisor")),
+    Rung("follow_up", 3, 5, ("supervisor", "leader")),
+    # The leader's decision on a dissatisfied follow-up: the leader (or, on a case without
+    # one, the petition office's heads) is reminded the day before, then the supervisors,
+    # then the county's principal leaders.
+    Rung("follow_up_decision", 1, -1, ("leader", "office")),
+    Rung("follow_up_decision", 2, 0, ("leader", "office", "supervisor")),
+    Rung("follow_up_decision", 3, 5, ("principal", "supervisor")),
 )
 
 

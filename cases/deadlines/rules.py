@@ -29,6 +29,10 @@ STATUTORY_RULES = (
     # R22 Art.40 sets no answer period for a supervision order; the 2005 regulation's
     # written answer within 30 days (R05 Art.36) is the default the form proposes.
     StatutoryRule("supervision", 30, "calendar", "信访工作条例 第四十条; 信访条例(2005) 第三十六条"),
+    # No law sets these: the office's periods (followup/DECISIONS.md F10-F11).
+    StatutoryRule("follow_up", 10, "working", "本办规定（回头看）: followup/DECISIONS.md F10"),
+    StatutoryRule("follow_up_decision", 5, "working",
+                  "本办规定（回头看）: followup/DECISIONS.md F11"),
 )
 
 

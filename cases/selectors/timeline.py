@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from accounts.models import OrgUnit, User
 
@@ -168,6 +168,8 @@ def _say_transition(event: CaseEvent, names: _Names) -> str:
     if d.get("review_outcome"):
         parts.append(_("Review result: %(result)s.")
                      % {"result": choice_label(ReviewOutcome, d["review_outcome"])})
+    if d.get("follow_up_decision"):
+        parts.append(_("On the responsible leader's decision after a follow-up (回头看)."))
     return " ".join(parts + _reason(d))
 
 
@@ -416,7 +418,35 @@ def _say_follow_up_recorded(event: CaseEvent, names: _Names) -> str:
     return " ".join(filter(None, [_("The follow-up is done."), _rating_text(d.get("rating"))]))
 
 
+def _say_follow_up_campaigned(event: CaseEvent, names: _Names) -> str:
+    return _("A 回头看 campaign made a follow-up of this case, to finish by %(due)s.") % {
+        "due": day_text(event.details.get("due_on"))}
+
+
+def _say_follow_up_decision_opened(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    who = (names.users.get(d["leader"], "") if d.get("leader")
+           else _("the leaders of the place it belongs to"))
+    return _("The follow-up goes to %(who)s to decide, by %(due)s.") % {
+        "who": who, "due": day_text(d.get("due_on"))}
+
+
+# The leader's decisions (followup.models.DecisionOutcome; followup sits above cases).
+_FOLLOW_UP_DECIDED = {
+    "reopen": gettext_lazy("The leader decided to reopen the handling."),
+    "review": gettext_lazy("The leader decided to direct the petitioner to a review."),
+    "keep": gettext_lazy("The leader decided the case stays concluded."),
+}
+
+
+def _say_follow_up_decided(event: CaseEvent, names: _Names) -> str:
+    return str(_FOLLOW_UP_DECIDED.get(event.details.get("outcome"), ""))
+
+
 _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
+    EventKind.FOLLOW_UP_CAMPAIGNED: _say_follow_up_campaigned,
+    EventKind.FOLLOW_UP_DECISION_OPENED: _say_follow_up_decision_opened,
+    EventKind.FOLLOW_UP_DECIDED: _say_follow_up_decided,
     EventKind.PETITIONER_RATED: _say_petitioner_rated,
     EventKind.QUERY_CODE_REISSUED: _say_query_code_reissued,
     EventKind.FOLLOW_UP_SCHEDULED: _say_follow_up_scheduled,

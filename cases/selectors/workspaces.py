@@ -29,7 +29,7 @@ from accounts.choices import Role
 from accounts.models import OrgUnit, User
 from accounts.permissions import Action, can, held_roles, scope
 
-from ..choices import CaseStatus, ClockKind, ExtensionStatus
+from ..choices import AFTER_CONCLUSION_CLOCKS, CaseStatus, ClockKind, ExtensionStatus
 from ..models import (
     Case,
     Commitment,
@@ -277,9 +277,11 @@ def _rows(queryset: QuerySet, *, now: datetime) -> tuple[list[Case], bool]:
     """Up to ROW_LIMIT rows: overdue first, then by the next duty clock, then oldest first.
 
     Overdue means what the list's deadline filter means: a live duty clock (not a
-    window) whose due instant has passed.
+    window) whose due instant has passed. The clocks after a conclusion (a follow-up, the
+    leader's decision on it) are not the handling's: the follow-up pages list them.
     """
-    duties = Deadline.objects.live().filter(case=OuterRef("pk"), is_window=False)
+    duties = (Deadline.objects.live().filter(case=OuterRef("pk"), is_window=False)
+              .exclude(kind__in=AFTER_CONCLUSION_CLOCKS))
     next_due = duties.order_by("due_at").values("due_at")[:1]
     rows = list(
         queryset.annotate(is_overdue=Exists(duties.filter(due_at__lte=now)),
@@ -301,6 +303,7 @@ def _attach_clocks(cases: list[Case], *, today: Today, preferred: dict[str, str 
         return
     clocks: dict[int, list[Deadline]] = {}
     for clock in (Deadline.objects.live().filter(case_id__in=[case.pk for case in cases])
+                  .exclude(kind__in=AFTER_CONCLUSION_CLOCKS)
                   .order_by("is_window", "due_at", "pk")
                   .only("case_id", "kind", "status", "is_window", "due_on", "due_at")):
         clocks.setdefault(clock.case_id, []).append(clock)

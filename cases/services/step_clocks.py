@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from accounts.models import User
 
+from ..choices import AFTER_CONCLUSION_CLOCKS
 from ..choices import ClockKind as K
 from ..deadlines.clocks import clock_cancel, clock_meet, clock_start
 from ..models import Case, Deadline
@@ -60,7 +61,8 @@ STEP_CLOCKS: dict[str, StepClocks] = {
     "decide_rereview": StepClocks(meet=(K.REREVIEW_DECISION,)),
     "revoke_on_rereview": StepClocks(meet=(K.REREVIEW_DECISION,), start=(K.REPLY,)),
     DELIVER_NO_WINDOW: StepClocks(),
-    "close": StepClocks(cancel=tuple(K.values)),
+    # Closing ends every clock of the handling; a follow-up's run on after it.
+    "close": StepClocks(cancel=tuple(k for k in K.values if k not in AFTER_CONCLUSION_CLOCKS)),
     "reopen": StepClocks(start=(K.REPLY,)),
 }
 

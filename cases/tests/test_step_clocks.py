@@ -190,7 +190,7 @@ def test_the_three_request_windows_are_windows_and_the_duties_are_not(db):
     duties = set(DeadlineRule.objects.filter(is_window=False).values_list("kind", flat=True))
     assert duties == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE, ClockKind.REPLY,
                       ClockKind.REVIEW_DECISION, ClockKind.REREVIEW_DECISION,
-                      ClockKind.SUPERVISION}
+                      ClockKind.SUPERVISION, ClockKind.FOLLOW_UP, ClockKind.FOLLOW_UP_DECISION}
 
 
 def test_signing_after_the_objection_window_ran_out_lapses_the_window(clerk, handler):

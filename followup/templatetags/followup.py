@@ -1,4 +1,6 @@
-"""What the case page asks of followup: whether this user may reissue the query code."""
+"""What the case pages ask of followup: whether this user may reissue the query code; the
+case's follow-ups and leader's decisions this user sees (links to their pages); whether
+the case list may offer a 回头看 campaign over its filters."""
 
 from django import template
 
@@ -10,3 +12,30 @@ register = template.Library()
 @register.simple_tag
 def query_code_reissuable(user, case) -> bool:
     return can(user, Action.CASE_REISSUE_QUERY_CODE, case)
+
+
+@register.simple_tag
+def campaign_startable(user) -> bool:
+    return can(user, Action.CAMPAIGN_CREATE)
+
+
+@register.simple_tag
+def case_follow_ups(user, case) -> list:
+    """The follow-ups of ``case`` the user sees, newest first, each with the leader's
+    decision the user sees on it (``seen_decision``, or None)."""
+    from followup.decisions import decisions_visible
+    from followup.followups import followups_visible
+
+    rows = list(followups_visible(user=user).filter(case=case).order_by("-due_on", "-pk"))
+    decisions = {d.follow_up_id: d for d in decisions_visible(user=user).filter(case=case)}
+    for row in rows:
+        row.seen_decision = decisions.pop(row.pk, None)
+    # A leader sees the decision put to them without seeing the follow-up's page.
+    return rows + [_Alone(d) for d in decisions.values()]
+
+
+class _Alone:
+    """A decision whose follow-up the user does not see: listed on its own."""
+
+    def __init__(self, decision) -> None:
+        self.pk, self.seen_decision, self.alone = None, decision, True
