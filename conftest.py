@@ -27,6 +27,14 @@ def demo_users(county) -> dict[str, User]:
     return {user.username: user for user in User.objects.all()}
 
 
+@pytest.fixture
+def committees(county):
+    """The demo county's mediation committees, by their unit's code: ``committees["341122100"]``."""
+    from mediation.demo import demo_committees_seed
+
+    return {committee.unit.code: committee for committee in demo_committees_seed()}
+
+
 def _named(username):
     @pytest.fixture
     def fixture(demo_users) -> User:
@@ -42,6 +50,7 @@ leader = _named("leader")
 supervisor = _named("supervisor")
 grid = _named("grid")
 mediator = _named("mediator")
+village_mediator = _named("village")
 admin_user = _named("admin")
 
 

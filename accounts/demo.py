@@ -50,6 +50,8 @@ LOGINS = (
     DemoLogin("supervisor", "周督查", ((Role.SUPERVISOR, "341122"),)),
     DemoLogin("grid", "吴网格", ((Role.GRID_WORKER, "341122100001-G1"),)),
     DemoLogin("mediator", "郑调解", ((Role.MEDIATOR, "341122100"),)),
+    # A member of the first village's people's mediation committee (issue 11).
+    DemoLogin("village", "何调解", ((Role.MEDIATOR, "341122100001"),)),
     # The three administrators of the county (三员分立): system, security, audit.
     DemoLogin("admin", "孙管理", ((Role.ADMINISTRATOR, "341122"),)),
     DemoLogin("security", "钱安全", ((Role.SECURITY_ADMIN, "341122"),)),

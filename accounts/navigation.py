@@ -11,10 +11,14 @@ from .permissions import Action, can
 
 @dataclass(frozen=True)
 class NavEntry:
-    action: Action
+    action: Action | tuple[Action, ...]  # any of these opens it
     url_name: str
     label: Promise
     icon: str
+
+    def allowed(self, user) -> bool:
+        actions = self.action if isinstance(self.action, tuple) else (self.action,)
+        return any(can(user, action) for action in actions)
 
 
 # In order of precedence: a user's home is the first entry they may open, so a
@@ -27,6 +31,13 @@ ENTRIES = (
     NavEntry(Action.OVERDUE_AUDIT, "cases:overdue", _("Overdue audit"), "alarm"),
     NavEntry(Action.MEDIATION_REPORT, "mediation:reports", _("Grid reports"), "geo-alt"),
     NavEntry(Action.MEDIATION_HANDLE, "mediation:home", _("Mediation"), "people"),
+    # Dispute sweeps (矛盾纠纷排查): a grid's or village's return, the township's overview.
+    NavEntry((Action.SWEEP_FILE, Action.SWEEP_VIEW), "mediation:sweeps", _("Dispute sweeps"),
+             "clipboard-check"),
+    # The township centre triages the grid's reports; the county's petition office registers
+    # those sent to 包案 (the grid worker's own entry is above).
+    NavEntry((Action.GRID_REPORT_TRIAGE, Action.GRID_REPORT_REGISTER), "mediation:reports",
+             _("Grid reports"), "geo-alt"),
     # The three administrators (system, security, audit) all work in the admin site.
     NavEntry(Action.ADMIN_SITE, "admin:index", _("Administration"), "gear"),
     # Every member of staff sees the county's board of listed supervision (挂牌督办).
@@ -51,7 +62,12 @@ class NavItem:
 
 def nav_items(user, current_path: str = "") -> list[NavItem]:
     """The entries ``user`` may open, marking the one ``current_path`` is under."""
-    allowed = [(entry, reverse(entry.url_name)) for entry in ENTRIES if can(user, entry.action)]
+    allowed, seen = [], set()
+    for entry in ENTRIES:  # an address reached by two entries is listed once, the first
+        url = reverse(entry.url_name)
+        if url not in seen and entry.allowed(user):
+            allowed.append((entry, url))
+            seen.add(url)
     # The longest address the page is under is the active one: /cases/intake/ is "Intake",
     # not also "All cases" (/cases/).
     matches = [url for _entry, url in allowed if current_path.startswith(url)]
@@ -62,6 +78,6 @@ def nav_items(user, current_path: str = "") -> list[NavItem]:
 def home_url(user) -> str | None:
     """Where ``user`` lands after signing in; None when they hold no role."""
     for entry in ENTRIES:
-        if can(user, entry.action):
+        if entry.allowed(user):
             return reverse(entry.url_name)
     return None

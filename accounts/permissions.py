@@ -45,8 +45,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .choices import ADMIN_ROLES, Role
-from .models import path_contains, path_is_top
+from .choices import ADMIN_ROLES, Role, UnitKind
+from .models import OrgUnit, path_contains, path_is_top
 
 
 class Action(StrEnum):
@@ -57,6 +57,9 @@ class Action(StrEnum):
     OVERDUE_AUDIT = "case.overdue_audit"
     MEDIATION_REPORT = "mediation.report"
     MEDIATION_HANDLE = "mediation.handle"
+    # Dispute sweeps (矛盾纠纷排查): filing a return, and the township's or county's view.
+    SWEEP_FILE = "mediation.sweep_file"
+    SWEEP_VIEW = "mediation.sweep_view"
     ADMINISTER = "admin.administer"
     # Case-level actions.
     CASE_VIEW = "case.view"
@@ -95,6 +98,16 @@ class Action(StrEnum):
     # A supervisor's 回头看 campaign: creating one, and seeing one's progress.
     CAMPAIGN_CREATE = "followup.campaign_create"
     CAMPAIGN_VIEW = "followup.campaign_view"
+    # The grid and mediation (mediation/, issue 11; mediation/DECISIONS.md): a grid
+    # report seen, triaged by the township centre, registered as a petition case by the
+    # county's petition office; a mediation case seen and worked; a petition case sent to
+    # mediation.
+    GRID_REPORT_VIEW = "mediation.report_view"
+    GRID_REPORT_TRIAGE = "mediation.report_triage"
+    GRID_REPORT_REGISTER = "mediation.report_register"
+    MEDIATION_VIEW = "mediation.view"
+    MEDIATION_ACT = "mediation.act"
+    CASE_SEND_TO_MEDIATION = "case.send_to_mediation"
     # On a supervision order: the unit it is addressed to answers it.
     SUPERVISION_ANSWER = "supervision.answer"
     # The county's board of listed supervision (挂牌督办): every member of staff.
@@ -124,6 +137,10 @@ class InUnit:
     via: str = "self"  # may cross relations: "case__registered_unit"
     many: bool = False  # ``via`` is a many-to-many field (e.g. a case's co-handling units)
     strict: bool = False  # strictly below the held unit, not the held unit itself
+    # Held at the county or a department directly under it (the county's offices: its
+    # petition office), the role reaches the whole county: the townships beside the office,
+    # not only what lies below it. Held anywhere else, it reaches nothing by this grant.
+    county_office: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,6 +202,10 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     Action.OVERDUE_AUDIT: (InUnit(Role.SUPERVISOR),),
     Action.MEDIATION_REPORT: (InUnit(Role.GRID_WORKER),),
     Action.MEDIATION_HANDLE: (InUnit(Role.MEDIATOR),),
+    # A grid or village files its sweep return (the return's ``unit``); the township
+    # centre, the leaders and supervisors see who filed and the early warnings below them.
+    Action.SWEEP_FILE: (InUnit(Role.GRID_WORKER), InUnit(Role.MEDIATOR)),
+    Action.SWEEP_VIEW: (InUnit(Role.MEDIATOR), InUnit(Role.LEADER), InUnit(Role.SUPERVISOR)),
     Action.ADMINISTER: (InUnit(Role.ADMINISTRATOR),),
     Action.CASE_VIEW: (
         InUnit(Role.CLERK, _OFFICE),
@@ -304,6 +325,29 @@ GRANTS: dict[Action, tuple[Grant, ...]] = {
     Action.CAMPAIGN_CREATE: (InUnit(Role.SUPERVISOR),),
     Action.CAMPAIGN_VIEW: (InUnit(Role.SUPERVISOR, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
                            InUnit(Role.CLERK, "unit")),
+    # A grid worker sees the reports of their grid; the township centre (a mediator in the
+    # township or above), its leaders and supervisors those of the township; the county's
+    # petition office those of its county, as intake's repeat check shows them (mediation/
+    # DECISIONS.md M1). The centre triages; the petition office registers 包案 cases.
+    Action.GRID_REPORT_VIEW: (
+        InUnit(Role.GRID_WORKER, "grid"),
+        InUnit(Role.MEDIATOR, "township"),
+        InUnit(Role.LEADER, "township"),
+        InUnit(Role.SUPERVISOR, "township"),
+        InUnit(Role.CLERK, "township", county_office=True),
+    ),
+    Action.GRID_REPORT_TRIAGE: (InUnit(Role.MEDIATOR, "township"),),
+    Action.GRID_REPORT_REGISTER: (InUnit(Role.CLERK, "township", county_office=True),),
+    # A mediator sees and works the cases of the committees in their unit and below (a
+    # village's committee; the township's, and its villages'); supervisors see them.
+    Action.MEDIATION_VIEW: (InUnit(Role.MEDIATOR, "committee__unit"),
+                            InUnit(Role.SUPERVISOR, "committee__unit"),
+                            InUnit(Role.LEADER, "committee__unit")),
+    Action.MEDIATION_ACT: (InUnit(Role.MEDIATOR, "committee__unit"),),
+    # The lead unit that handles a petition case, or the office that has not routed it,
+    # sends it to mediation (R22 Art.37).
+    Action.CASE_SEND_TO_MEDIATION: (InUnit(Role.HANDLER, _LEAD), InUnit(Role.UNIT_HEAD, _LEAD),
+                                    InUnit(Role.CLERK, _OFFICE)),
     # A supervision order is answered by the unit it is addressed to (``order.unit``): the
     # lead unit, or the petition office on a case it had not routed yet.
     Action.SUPERVISION_ANSWER: (InUnit(Role.HANDLER, "unit"), InUnit(Role.UNIT_HEAD, "unit"),
@@ -352,6 +396,7 @@ HANDLING_ACTIONS = frozenset({
     Action.CASE_VIEW_IDENTITY, Action.CASE_COMMIT, Action.CASE_INSTRUCT,
     Action.CASE_ANSWER_INSTRUCTION, Action.SUPERVISION_ANSWER, Action.CASE_REISSUE_QUERY_CODE,
     Action.FOLLOW_UP_ASSIGN, Action.FOLLOW_UP_RECORD, Action.FOLLOW_UP_DECIDE,
+    Action.CASE_SEND_TO_MEDIATION,
 })
 
 # Actions refused to anyone holding a role in the unit complained about or below it
@@ -450,7 +495,7 @@ def _allows(grant: Grant, user: Any, held: dict, obj: Any) -> bool:
         return grant.role in held and getattr(obj, f"{grant.field}_id", None) == user.pk
     if isinstance(grant, AtTop):
         return _anywhere(grant, held)
-    roots = held.get(grant.role, ())
+    roots = _roots(grant, held)
     if isinstance(grant, UserWithin):
         return bool(roots) and _user_within(grant, roots, obj)
     if grant.many:
@@ -503,8 +548,6 @@ def _condition(grant: Grant, user: Any, held: dict, model: Any) -> Q:
     WHERE path LIKE 'root%')``: no join, so several grants OR together as index
     scans on the case table's foreign-key indexes, even at a million rows.
     """
-    from .models import OrgUnit
-
     if grant.role not in held:
         return Q(pk__in=[])
     if isinstance(grant, IsOwner):
@@ -513,13 +556,25 @@ def _condition(grant: Grant, user: Any, held: dict, model: Any) -> Q:
         return Q() if _anywhere(grant, held) else Q(pk__in=[])
     if isinstance(grant, UserWithin):
         return _user_condition(grant, held[grant.role], model)
-    roots = _subtrees(held[grant.role], strict=grant.strict)
+    roots = _subtrees(_roots(grant, held), strict=grant.strict)
     if grant.via == "self":
         return roots
     units = OrgUnit.objects.filter(roots).values("pk")
     if grant.many:  # a semi-join, so a case with two matching units is listed once
         return Q(pk__in=model.objects.filter(**{f"{grant.via}__in": units}).values("pk"))
     return Q(**{f"{grant.via}__in": units})
+
+
+def _roots(grant: Grant, held: dict) -> tuple[str, ...]:
+    """The paths of the units where the user holds the grant's role; for a grant
+    ``county_office=True``, the counties of those among them that are the county's offices
+    (the county itself, or a department under it; one query of their kinds)."""
+    roots = held.get(grant.role, ())
+    if getattr(grant, "county_office", False) and roots:
+        offices = OrgUnit.objects.filter(path__in=roots, depth__lte=2,
+                                         kind__in=(UnitKind.COUNTY, UnitKind.DEPARTMENT))
+        return tuple({path[:OrgUnit.steplen] for path in offices.values_list("path", flat=True)})
+    return roots
 
 
 def _subtrees(roots: Iterable[str], *, strict: bool = False) -> Q:
@@ -534,7 +589,7 @@ def _subtrees(roots: Iterable[str], *, strict: bool = False) -> Q:
 def _user_condition(grant: UserWithin, roots: tuple[str, ...], model: Any) -> Q:
     """The SQL form of :class:`UserWithin`: no role outside the subtrees (and, without
     ``peers``, no administrator role in or above the held units, and no superuser)."""
-    from .models import OrgUnit, RoleAssignment, User
+    from .models import RoleAssignment, User
 
     within = OrgUnit.objects.filter(_subtrees(roots)).values("pk")
     users = User.objects.exclude(pk__in=RoleAssignment.objects.exclude(unit__in=within)

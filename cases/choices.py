@@ -127,6 +127,16 @@ class ClockKind(models.TextChoices):
     # the office's periods and the readings are in followup/DECISIONS.md F10-F11.
     FOLLOW_UP = "follow_up", _("Follow-up (回头看)")
     FOLLOW_UP_DECISION = "follow_up_decision", _("Leader's decision on a follow-up")
+    # The grid and mediation (mediation/, issue 11): their clocks run on DisputeClock rows,
+    # with lengths from the same DeadlineRule table and the same ladder (LadderStep). No law
+    # sets the first three; the readings are in mediation/DECISIONS.md M-clocks.
+    REPORT_ACK = "report_ack", _("Grid report: the centre takes it up")
+    REPORT_SETTLE = "report_settle", _("Grid report: settled")
+    MEDIATION = "mediation", _("Mediation")
+    # The parties' 30 days to apply jointly for court confirmation (PML Art.33): a window.
+    CONFIRMATION = "confirmation", _("Court confirmation window")
+    # A term of an agreement, followed up (回访) at its deadline.
+    PERFORMANCE = "performance", _("Performance of a term")
 
 
 # The clocks that run after a matter is concluded (followup/): closing the case does not
@@ -215,6 +225,11 @@ class EventKind(models.TextChoices):
     FOLLOW_UP_DECIDED = "follow_up_decided", _("Leader decided on a follow-up")
     # A supervisor's 回头看 campaign made follow-ups of many concluded cases at once.
     FOLLOW_UP_CAMPAIGNED = "follow_up_campaigned", _("Follow-up made by a campaign")
+    # Mediation (mediation/, issue 11): the case was registered from a grid report sent to
+    # county 包案; sent to mediation; the mediation's outcome reported back to it.
+    FROM_GRID_REPORT = "from_grid_report", _("Registered from a grid report")
+    SENT_TO_MEDIATION = "sent_to_mediation", _("Sent to mediation")
+    MEDIATION_OUTCOME = "mediation_outcome", _("Mediation outcome reported")
 
 
 # What each step of the state machine is called on a button and in a refusal.

@@ -369,3 +369,25 @@ def follow_up_decided(*, case: Case, actor: Any, at: datetime, decision: Any) ->
         "outcome": decision.outcome,
     })
 
+
+# --- Mediation (mediation/): the links both ways -------------------------------------------
+# The report and the mediation case arrive as plain objects (mediation sits above cases).
+
+def from_grid_report(*, case: Case, actor: Any, at: datetime, report: Any) -> CaseEvent:
+    """The case was registered from a grid report the township centre sent to county 包案."""
+    return _event(case, EventKind.FROM_GRID_REPORT, actor, at, {
+        "report": report.pk, "report_number": report.number})
+
+
+def sent_to_mediation(*, case: Case, actor: Any, at: datetime, mediation: Any) -> CaseEvent:
+    return _event(case, EventKind.SENT_TO_MEDIATION, actor, at, {
+        "mediation": mediation.pk, "mediation_number": mediation.number,
+        "committee": mediation.committee_id})
+
+
+def mediation_outcome(*, case: Case, actor: Any, at: datetime, mediation: Any) -> CaseEvent:
+    """The mediation the case was sent to ended: agreement, none, or withdrawn (its status)."""
+    return _event(case, EventKind.MEDIATION_OUTCOME, actor, at, {
+        "mediation": mediation.pk, "mediation_number": mediation.number,
+        "status": mediation.status})
+

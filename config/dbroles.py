@@ -50,7 +50,7 @@ from psycopg2 import sql
 # a petitioner).
 AUDIT_TABLES = ("cases_caseevent", "django_admin_log", "axes_accesslog",
                 "axes_accessfailurelog", "followup_queryattempt", "followup_satisfaction",
-                "followup_followupattempt")
+                "followup_followupattempt", "mediation_mediationevent")
 # axes records the sign-out time on the login's row: that one column may be set.
 AUDIT_UPDATABLE_COLUMNS = {"axes_accesslog": ("logout_time",)}
 # Read, never written, at run time.

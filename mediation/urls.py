@@ -1,9 +1,7 @@
-from django.urls import path
+"""/mediation/: the grid's reports (urls_grid), mediation cases (urls_mediation) and the
+dispute sweeps (urls_sweeps), under one namespace."""
 
-from . import views
+from . import urls_grid, urls_mediation, urls_sweeps
 
 app_name = "mediation"
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("reports/", views.reports, name="reports"),
-]
+urlpatterns = [*urls_grid.urlpatterns, *urls_mediation.urlpatterns, *urls_sweeps.urlpatterns]

@@ -33,6 +33,8 @@ from followup.models import (
     Source,
     Trigger,
 )
+from mediation.models import EventKind as MediationEventKind
+from mediation.models import MediationEvent
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(settings.BASE_DIR)
@@ -63,6 +65,7 @@ def audit_rows(clerk):
         trigger_on=timezone.localdate(), due_on=timezone.localdate(), created_at=timezone.now())
     FollowUpAttempt.objects.create(follow_up=follow_up, at=timezone.now(), method=Method.PHONE,
                                    reached=False, by=clerk)
+    MediationEvent.objects.create(kind=MediationEventKind.VIEWED, actor=clerk, at=timezone.now())
 
 
 def _as(role: str | None, statement: str, *, ignore: bool = True) -> None:

@@ -56,6 +56,20 @@ DEFAULT_LADDER = (
     Rung("follow_up_decision", 1, -1, ("leader", "office")),
     Rung("follow_up_decision", 2, 0, ("leader", "office", "supervisor")),
     Rung("follow_up_decision", 3, 5, ("principal", "supervisor")),
+    # The grid and mediation (mediation/DECISIONS.md M-clocks; who each audience is for a
+    # report or a mediation is there too). The centre takes a report up within a working
+    # day: told at the due time, the township's leaders a day late, the supervisors after 3.
+    Rung("report_ack", 1, 0, ("unit",)),
+    Rung("report_ack", 2, 1, ("unit", "leader")),
+    Rung("report_ack", 3, 3, ("supervisor", "leader")),
+    *_ladder("report_settle", ("unit",))[:2],
+    Rung("report_settle", 3, 5, ("supervisor", "leader")),
+    Rung("report_settle", 4, 10, ("principal", "supervisor")),
+    *_ladder("mediation", ("unit",))[:2],
+    Rung("mediation", 3, 5, ("supervisor", "leader")),
+    # A term falls due: the mediators follow it up (回访); late, the township's leaders.
+    Rung("performance", 1, 0, ("unit",)),
+    Rung("performance", 2, 5, ("unit", "leader")),
 )
 
 

@@ -33,6 +33,15 @@ STATUTORY_RULES = (
     StatutoryRule("follow_up", 10, "working", "本办规定（回头看）: followup/DECISIONS.md F10"),
     StatutoryRule("follow_up_decision", 5, "working",
                   "本办规定（回头看）: followup/DECISIONS.md F11"),
+    # The grid and mediation (mediation/DECISIONS.md M-clocks).
+    StatutoryRule("report_ack", 1, "working", "本办规定（网格上报受理）: mediation/DECISIONS.md"),
+    StatutoryRule("report_settle", 30, "calendar",
+                  "司法部《人民调解工作若干规定》(2002)（一般一个月）"),
+    StatutoryRule("mediation", 30, "calendar",
+                  "司法部《人民调解工作若干规定》(2002)（一般一个月）"),
+    StatutoryRule("confirmation", 30, "calendar", "人民调解法 第三十三条", is_window=True),
+    # A term's own deadline sets the day (``days``); this length is the form's proposal.
+    StatutoryRule("performance", 30, "calendar", "人民调解法 第三十一条（督促履行）"),
 )
 
 

@@ -285,7 +285,7 @@ def _clocks(*, case: Case, today: Today) -> list[ClockRow]:
     rows = []
     for deadline in deadlines:
         live = deadline.status in LIVE_STATUSES
-        tone, word, remaining = _clock_state(deadline, now=today.now, today=today.day,
+        tone, word, remaining = clock_state(deadline, now=today.now, today=today.day,
                                              calendar=today.calendar, cutoff=today.cutoff)
         explain = (deadline_explain(deadline, calendar=today.calendar,
                                     resumed=resumes.get(deadline.pk, [])) if live else [])
@@ -295,8 +295,8 @@ def _clocks(*, case: Case, today: Today) -> list[ClockRow]:
     return rows
 
 
-def _clock_state(deadline: Deadline, *, now: datetime, today: date, calendar,
-                 cutoff: datetime) -> tuple[str, str, str]:
+def clock_state(deadline: Deadline, *, now: datetime, today: date, calendar,
+                cutoff: datetime) -> tuple[str, str, str]:
     """Colour, word and days left or over of one clock (UI.md's status colours)."""
     if deadline.status == ClockStatus.MET:
         if deadline.closed_at and deadline.closed_at <= deadline.due_at:

@@ -14,17 +14,22 @@ Two kinds of candidate, each one query whatever the number of people typed:
 Both start from ``Case.objects.visible_to(user)``: a clerk is never offered a case
 they may not open. When the pg_trgm functions are missing (the extension is not
 created), the similar-text part is skipped rather than failing the intake form.
+
+Beside them, the same person's other matters (``related_matters``): the apps above cases
+(mediation: grid reports, mediation cases) register a provider that lists them for the
+people found, scoped to what the user may see (issue 11, "one person across it all").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import OrgUnit, User
 from config.crypto import blind_index
@@ -75,6 +80,42 @@ def repeat_candidates(*, user: User, id_numbers: Iterable[str] = (), phones: Ite
             found.append(RepeatCandidate(case=case, reason=RepeatReason.TEXT,
                                          similarity=case.similarity))
     return found
+
+
+@dataclass(frozen=True)
+class RelatedMatter:
+    """Another matter of the same person: a grid report, a mediation case."""
+
+    kind: str  # what it is, in words
+    number: str
+    status: str  # in words
+    day: date
+    url: str
+
+
+# Each: (user, people: a queryset of Petitioner ids, limit) -> its matters the user may see.
+RelatedProvider = Callable[..., list[RelatedMatter]]
+_RELATED_PROVIDERS: list[RelatedProvider] = []
+
+
+def related_matters_register(provider: RelatedProvider) -> None:
+    """Add a provider of a person's other matters (an app's ``AppConfig.ready``)."""
+    if provider not in _RELATED_PROVIDERS:
+        _RELATED_PROVIDERS.append(provider)
+
+
+def related_matters(*, user: User, id_numbers: Iterable[str] = (), phones: Iterable[str] = (),
+                    name_address_pairs: Iterable[tuple[str, str]] = (),
+                    limit: int = 10) -> list[RelatedMatter]:
+    """The other matters (grid reports, mediations) of the people typed, that ``user`` may
+    see, newest first; one query per provider."""
+    match = _person_match(id_numbers=id_numbers, phones=phones, pairs=name_address_pairs)
+    if match is None:
+        return []
+    people: QuerySet = Petitioner.objects.filter(match).values("pk")
+    found = [matter for provider in _RELATED_PROVIDERS
+             for matter in provider(user=user, people=people, limit=limit)]
+    return sorted(found, key=lambda matter: matter.day, reverse=True)[:limit]
 
 
 def first_petition_proposed(candidates: Iterable[RepeatCandidate], *,

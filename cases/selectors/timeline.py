@@ -443,7 +443,36 @@ def _say_follow_up_decided(event: CaseEvent, names: _Names) -> str:
     return str(_FOLLOW_UP_DECIDED.get(event.details.get("outcome"), ""))
 
 
+def _say_from_grid_report(event: CaseEvent, names: _Names) -> str:
+    return _("Registered from grid report %(number)s, sent to county 包案 by the township "
+             "centre.") % {"number": event.details.get("report_number", "")}
+
+
+def _say_sent_to_mediation(event: CaseEvent, names: _Names) -> str:
+    return _("Sent to mediation: %(number)s.") % {
+        "number": event.details.get("mediation_number", "")}
+
+
+# The mediation's end (mediation.models.MediationStatus; mediation sits above cases).
+_MEDIATION_ENDS = {
+    "agreement": gettext_lazy("an agreement was reached"),
+    "no_agreement": gettext_lazy("no agreement was reached"),
+    "withdrawn": gettext_lazy("the application was withdrawn"),
+    "performed": gettext_lazy("the agreement was performed"),
+}
+
+
+def _say_mediation_outcome(event: CaseEvent, names: _Names) -> str:
+    d = event.details
+    return _("Mediation %(number)s: %(outcome)s.") % {
+        "number": d.get("mediation_number", ""),
+        "outcome": _MEDIATION_ENDS.get(d.get("status"), d.get("status", ""))}
+
+
 _SENTENCES: dict[str, Callable[[CaseEvent, _Names], str]] = {
+    EventKind.FROM_GRID_REPORT: _say_from_grid_report,
+    EventKind.SENT_TO_MEDIATION: _say_sent_to_mediation,
+    EventKind.MEDIATION_OUTCOME: _say_mediation_outcome,
     EventKind.FOLLOW_UP_CAMPAIGNED: _say_follow_up_campaigned,
     EventKind.FOLLOW_UP_DECISION_OPENED: _say_follow_up_decision_opened,
     EventKind.FOLLOW_UP_DECIDED: _say_follow_up_decided,

@@ -186,11 +186,13 @@ def test_an_anonymous_petitioner_gets_no_notice_clock_and_the_case_is_still_acce
 def test_the_three_request_windows_are_windows_and_the_duties_are_not(db):
     windows = set(DeadlineRule.objects.filter(is_window=True).values_list("kind", flat=True))
     assert windows == {ClockKind.OBJECTION, ClockKind.REVIEW_REQUEST,
-                       ClockKind.REREVIEW_REQUEST}
+                       ClockKind.REREVIEW_REQUEST, ClockKind.CONFIRMATION}
     duties = set(DeadlineRule.objects.filter(is_window=False).values_list("kind", flat=True))
     assert duties == {ClockKind.ROUTING, ClockKind.ACCEPTANCE_NOTICE, ClockKind.REPLY,
                       ClockKind.REVIEW_DECISION, ClockKind.REREVIEW_DECISION,
-                      ClockKind.SUPERVISION, ClockKind.FOLLOW_UP, ClockKind.FOLLOW_UP_DECISION}
+                      ClockKind.SUPERVISION, ClockKind.FOLLOW_UP, ClockKind.FOLLOW_UP_DECISION,
+                      ClockKind.REPORT_ACK, ClockKind.REPORT_SETTLE, ClockKind.MEDIATION,
+                      ClockKind.PERFORMANCE}
 
 
 def test_signing_after_the_objection_window_ran_out_lapses_the_window(clerk, handler):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django import forms
 from django.contrib import messages
@@ -29,7 +30,13 @@ from accounts.permissions import Action
 
 from ..forms.intake import IntakeForm, PetitionerFormSet, county_units
 from ..models.handling import ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES
-from ..selectors.repeats import RepeatCandidate, first_petition_proposed, repeat_candidates
+from ..selectors.repeats import (
+    RelatedMatter,
+    RepeatCandidate,
+    first_petition_proposed,
+    related_matters,
+    repeat_candidates,
+)
 from ..services.intake import (
     NewFile,
     StagedUploads,
@@ -155,7 +162,7 @@ def _render(request: HttpRequest, form: IntakeForm, people, staged: StagedUpload
                "group_error": group_error, "page_title": _("Register a petition"),
                "lookup_url": _lookup_url(), "repeats_url": reverse("cases:intake_repeats"),
                "candidates": lookup.candidates, "first_petition": lookup.first_petition,
-               "uploads": staged.kept, "upload_errors": staged.refused,
+               "related": lookup.related, "uploads": staged.kept, "upload_errors": staged.refused,
                "accept": ",".join(f".{ending}" for ending in ATTACHMENT_TYPES),
                "max_mb": MAX_ATTACHMENT_BYTES // 2**20,
                "msg_check": _("The check digit of this ID number is wrong: it should end in "
@@ -234,13 +241,15 @@ def repeat_candidates_view(request: HttpRequest) -> HttpResponse:
     units = county_units(intake_offices(user=request.user))
     lookup = _repeats(request, units=units)
     return render(request, "cases/_intake_repeats.html",
-                  {"candidates": lookup.candidates, "first_petition": lookup.first_petition})
+                  {"candidates": lookup.candidates, "first_petition": lookup.first_petition,
+                   "related": lookup.related})
 
 
 @dataclass(frozen=True)
 class RepeatLookup:
     candidates: list[RepeatCandidate]
     first_petition: bool | None  # the proposal for "first petition"; None: no one typed
+    related: list[RelatedMatter] = dataclass_field(default_factory=list)  # mediations, reports
 
 
 def _repeats(request: HttpRequest, *, units) -> RepeatLookup:
@@ -260,4 +269,5 @@ def _repeats(request: HttpRequest, *, units) -> RepeatLookup:
     candidates = repeat_candidates(user=request.user, summary=data.get("summary", ""),
                                    place_unit=place_unit, **people)
     return RepeatLookup(candidates=candidates,
-                        first_petition=first_petition_proposed(candidates, **people))
+                        first_petition=first_petition_proposed(candidates, **people),
+                        related=related_matters(user=request.user, **people))

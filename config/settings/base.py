@@ -299,6 +299,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followup.tasks.followups_schedule_task",
         "schedule": crontab(hour=3, minute=0),
     },
+    # The grid's and mediation's clocks on the same ladder (mediation/escalation.py).
+    "mediation-sweep": {
+        "task": "mediation.tasks.dispute_sweep_task",
+        "schedule": schedule(timedelta(seconds=SWEEP_INTERVAL_SECONDS)),
+    },
+    # The monthly dispute sweep round (矛盾纠纷排查) opens on the 1st (mediation/sweeps.py);
+    # daily, so a missed day catches up. Rounds before sensitive dates are set by hand.
+    "mediation-rounds-daily": {
+        "task": "mediation.tasks.sweep_rounds_open_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    # The grid's and mediation's live clocks follow a calendar or ladder edit (clocks.py).
+    "mediation-clocks-refresh-nightly": {
+        "task": "mediation.tasks.dispute_clocks_refresh_task",
+        "schedule": crontab(hour=2, minute=55),
+    },
+    # Agreements' court-confirmation windows (PML Art.33) that ran out unused, as lapsed.
+    "mediation-windows-daily": {
+        "task": "mediation.tasks.windows_lapse_task",
+        "schedule": crontab(hour=0, minute=40),
+    },
     # Files dropped on intake forms that were never registered go after a day.
     "intake-uploads-purge-daily": {
         "task": "cases.tasks.intake_uploads_purge",
