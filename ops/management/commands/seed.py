@@ -8,6 +8,7 @@ from accounts.demo import COUNTY, demo_org_seed, demo_users_seed
 from accounts.models import OrgUnit
 from cases.demo.bulk import demo_cases_seed
 from cases.models import Case
+from mediation.demo import demo_committees_seed, demo_disputes_seed
 
 
 class Command(BaseCommand):
@@ -39,6 +40,8 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD", "demo")
         county = demo_org_seed()
         logins = demo_users_seed(password=password)
+        demo_committees_seed()
+        demo_disputes_seed()
         self.stdout.write(_("Demo county: %(name)s") % {"name": county.name})
         self.stdout.write(_("Demo logins (password: %(password)s):") % {"password": password})
         for login in logins:
