@@ -32,7 +32,7 @@ resolved when it fires, from the roles held then (``_Staff``; mediation/DECISION
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
@@ -53,6 +53,7 @@ from cases.deadlines.schedule import ladder_active, next_to_fire
 from cases.models import Audience, LadderStep
 from cases.selectors.case_page import Today, clock_state
 from cases.selectors.wording import choice_label, display_formats
+from cases.services.escalation import SweepReport  # what a sweep fired, as the cases'
 from config.pgbulk import array_element, array_literal
 from notifications.models import NotificationKind
 from notifications.services import NotificationDraft, notify_bulk
@@ -70,23 +71,10 @@ from .models import (
 SWEEP_BATCH = 1000
 
 
-@dataclass
-class DisputeSweepReport:
-    """What one sweep fired: escalation rows by (clock kind, level), clocks touched."""
-
-    fired: Counter = field(default_factory=Counter)
-    clocks: int = 0
-    batches: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.fired.values())
-
-
-def dispute_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> DisputeSweepReport:
+def dispute_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> SweepReport:
     """Fire every dispute clock's ladder level that has come due, batch after batch."""
     now = now or timezone.now()
-    report = DisputeSweepReport()
+    report = SweepReport()
     ladder = ladder_active()
     while True:
         with transaction.atomic():
@@ -203,7 +191,7 @@ class _Firing(NamedTuple):
 
 
 def _fire_batch(clocks: list[_Clock], *, ladder: dict[str, list[LadderStep]], now: datetime,
-                report: DisputeSweepReport) -> None:
+                report: SweepReport) -> None:
     plans = _Plans(ladder, calendar=office_calendar(), now=now)
     firings: list[_Firing] = []
     for clock in clocks:

@@ -250,7 +250,7 @@ def _register_page(request, report, form, *, status: int = 200) -> HttpResponse:
 
 
 def refused(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "mediation/grid_refused.html", {"message": message}, status=403)
+    return render(request, "mediation/refused.html", {"message": message}, status=403)
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:

@@ -314,7 +314,7 @@ def _errors_onto(form, problem: ValidationError) -> None:
 
 
 def refused(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "mediation/mediation_refused.html", {"message": message}, status=403)
+    return render(request, "mediation/refused.html", {"message": message}, status=403)
 
 
 # What each step's form calls: (request, case, the valid form) -> anything.

@@ -157,4 +157,4 @@ def _refused(request: HttpRequest, message: str = "") -> HttpResponse:
     message = message or _("Dispute sweeps are filed by the grid workers and the village "
                            "mediators, and followed by the township centre, the leaders and "
                            "the supervisors.")
-    return render(request, "mediation/sweep_refused.html", {"message": message}, status=403)
+    return render(request, "mediation/refused.html", {"message": message}, status=403)
