@@ -4,7 +4,6 @@ mediation committee; a report typed without signal is kept on the phone and sent
 connection returns, and never under another account than the one it was typed under."""
 
 import re
-import time
 
 import pytest
 
@@ -268,25 +267,3 @@ def test_a_report_kept_for_one_account_is_never_sent_under_another(county_ready,
     assert report.reported_by.username == "grid" and report.photos.count() == 1
     assert phone.refused == []
 
-
-def test_a_slow_network_gets_the_servers_form_not_the_kept_one(county_ready, phone):
-    # given the grid worker has opened the form once, so the phone keeps its empty form
-    sign_in(phone, "grid")
-    phone.goto("/mediation/reports/new/")
-    _kept_by_the_phone(phone)
-    # and their name has changed since, and the network is slow: five seconds for the form
-    User.objects.filter(username="grid").update(name="吴网格二")
-    delayed = []
-
-    def slow(route):
-        delayed.append(route.request.url)
-        time.sleep(5)
-        route.continue_()
-
-    phone.context.route("**/mediation/reports/new/", slow)
-    # when they open the form again
-    phone.reload()
-    # then they wait for the server's page, as it is now: no copy is given for a slow answer
-    assert delayed
-    assert phone.locator("[data-grid-form][data-offline]").count() == 0
-    assert "吴网格二" in phone.locator("nav").text_content()
