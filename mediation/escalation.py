@@ -53,8 +53,10 @@ from cases.deadlines.schedule import ladder_active, next_to_fire
 from cases.models import Audience, LadderStep
 from cases.selectors.case_page import Today, clock_state
 from cases.selectors.wording import choice_label, display_formats
-from cases.services.escalation import SweepReport  # what a sweep fired, as the cases'
-from config.pgbulk import array_element, array_literal
+from cases.services.escalation import (  # what a sweep fired, as the cases'
+    SweepReport,
+    clocks_next_write,
+)
 from notifications.models import NotificationKind
 from notifications.services import NotificationDraft, notify_bulk
 
@@ -204,7 +206,7 @@ def _fire_batch(clocks: list[_Clock], *, ladder: dict[str, list[LadderStep]], no
     fired = [f for f in firings if (f.clock.pk, f.step.level) in inserted]
     _insert_events(fired, recipients=recipients, now=now)
     _notify(fired, recipients=recipients, now=now)
-    _write_next(clocks)
+    clocks_next_write(clocks, table=DisputeClock._meta.db_table)
     report.clocks += len(clocks)
     report.fired.update((f.clock.kind, f.step.level) for f in fired)
 
@@ -285,23 +287,6 @@ def _insert_events(fired: list[_Firing], *, recipients: dict, now: datetime) -> 
                            "recipients": sorted(recipients[(f.clock.pk, f.step.level)]),
                            **({"term": f.clock.term_id} if f.clock.term_id else {})})
         for f in fired])
-
-
-def _write_next(clocks: list[_Clock]) -> None:
-    """Each clock's next level and instant in one UPDATE, the columns as array literals."""
-    with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_NEXT, [
-            array_literal(c.pk for c in clocks), array_literal(c.next_level for c in clocks),
-            array_literal(c.next_fire_at and array_element(c.next_fire_at) for c in clocks)])
-
-
-_UPDATE_NEXT = """
-    UPDATE mediation_disputeclock AS d
-       SET next_level = v.next_level, next_fire_at = v.next_fire_at
-      FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[])
-           AS v(id, next_level, next_fire_at)
-     WHERE d.id = v.id
-"""
 
 
 # --- Who a level reaches ----------------------------------------------------------------

@@ -193,7 +193,7 @@ def _fire_batch(clocks: list[_Clock], *, cases: dict[int, _CaseRow],
     fired = [f for f in firings if (f.clock.pk, f.step.level) in inserted]
     _insert_events(fired, recipients=recipients, now=now)
     _notify(fired, cases=cases, recipients=recipients, now=now)
-    _write_next(clocks)
+    clocks_next_write(clocks)
     # What the levels do besides telling (open a supervision order, return a case): last,
     # since a return cancels the clock that fired and its cancellation must stay.
     ladder_act(fired, cases=cases, escalations=inserted, now=now)
@@ -376,16 +376,17 @@ def _holes(text: str, *marks: int) -> str:
     return shape
 
 
-def _write_next(clocks) -> None:
-    """Each clock's next level and instant in one UPDATE, the columns as array literals."""
+def clocks_next_write(clocks, *, table: str = "cases_deadline") -> None:
+    """Each clock's next level and instant in one UPDATE, the columns as array literals;
+    ``table``: the clocks' table (the cases' ``Deadline``, or mediation's ``DisputeClock``)."""
     with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_NEXT, [
+        cursor.execute(_UPDATE_NEXT.format(table=connection.ops.quote_name(table)), [
             array_literal(c.pk for c in clocks), array_literal(c.next_level for c in clocks),
             array_literal(c.next_fire_at and array_element(c.next_fire_at) for c in clocks)])
 
 
 _UPDATE_NEXT = """
-    UPDATE cases_deadline AS d
+    UPDATE {table} AS d
        SET next_level = v.next_level, next_fire_at = v.next_fire_at
       FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[])
            AS v(id, next_level, next_fire_at)
@@ -534,6 +535,6 @@ def escalation_reschedule(*, kind: str | None = None, batch: int = SWEEP_BATCH) 
                 row.next_level, row.next_fire_at = next_to_fire(
                     ladder.get(row.kind, []), fired=fired.get(row.pk, ()), due_on=row.due_on,
                     due_at=row.due_at, calendar=calendar, tz=OFFICE_TZ)
-            _write_next(rows)
+            clocks_next_write(rows)
             written += len(rows)
     return written
