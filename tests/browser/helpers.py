@@ -1,5 +1,6 @@
 """What several browser tests do alike: sign in through the form, drop a file on a drop
-zone, make a real image to drop, and ask axe-core for the serious violations."""
+zone, make a real image to drop, wait on a promise of the page with a limit, and ask axe-core
+for the serious violations."""
 
 from __future__ import annotations
 
@@ -45,6 +46,23 @@ def small_png() -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
+_TIMED_OUT = "__pd_timed_out__"
+
+
+def within(page, function: str, arg=None, seconds: float = 20):
+    """What ``function`` (JavaScript, taking ``arg``, returning a promise) resolves to in the
+    page, or a failure after ``seconds``: ``page.evaluate`` has no timeout of its own, and a
+    promise that never settles (a service worker that never takes control, say) would
+    otherwise hold the whole run. The limit is composed here, not in the page, whose
+    Content Security Policy forbids eval."""
+    limited = f"""arg => Promise.race([
+      Promise.resolve(({function})(arg)),
+      new Promise(resolve => setTimeout(() => resolve("{_TIMED_OUT}"), {int(seconds * 1000)}))])"""
+    result = page.evaluate(limited, arg)
+    assert result != _TIMED_OUT, f"the page did not answer within {seconds} s: {function}"
+    return result
+
+
 def axe_violations(page) -> list[dict]:
     """Run axe-core's WCAG 2.1 A/AA rules on the page; return its serious or critical violations."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
@@ -52,7 +70,8 @@ def axe_violations(page) -> list[dict]:
         # would be refused by the Content Security Policy (script-src 'self').
         page.evaluate(AXE.read_text())
     # resultTypes: details for violations only, which makes the run quicker
-    violations = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}).then(results => results.violations)", WCAG_21_AA)
+    violations = within(
+        page, "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']}).then(results => results.violations)", WCAG_21_AA,
+        seconds=60)
     return [violation for violation in violations if violation["impact"] in BLOCKING]

@@ -3,6 +3,7 @@ at 360 px, the township centre sees it first on its list and sends it to the vil
 mediation committee; a report typed without signal is kept on the phone and sent when the
 connection returns, and never under another account than the one it was typed under."""
 
+import contextlib
 import re
 
 import pytest
@@ -15,8 +16,8 @@ from cases.models import DeadlineRule
 from cases.tests.factories import valid_resident_id
 from mediation.demo import demo_committees_seed
 from mediation.models import GridReport, MediationCase, ReportStatus
-from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import axe_violations, sign_in, small_png
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser.helpers import axe_violations, sign_in, small_png, within
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +32,19 @@ def county_ready(demo_users):
     return demo_users
 
 
+@pytest.fixture(scope="module")
+def phone_browser(browser):
+    """A Chromium of these tests' own: what a service worker leaves behind (one stopped
+    mid-fetch, say) stays in it, and the other browser tests never meet it."""
+    own = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield own
+    own.close()
+
+
 @pytest.fixture
-def phone(browser, live_server):
+def phone(phone_browser, live_server):
     """A phone-sized window, recording what the Content Security Policy refuses."""
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True,
+    context = phone_browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True,
                                   has_touch=True, base_url=live_server.url)
     mobile = context.new_page()
     mobile.set_default_timeout(15_000)
@@ -42,6 +52,13 @@ def phone(browser, live_server):
     mobile.on("console", lambda message: mobile.refused.append(message.text)
               if "Content Security Policy" in message.text else None)
     yield mobile
+    # The service worker goes before the context does, so that none is left mid-fetch
+    # while the context closes.
+    context.set_offline(False)
+    with contextlib.suppress(Exception):
+        within(mobile, "() => navigator.serviceWorker.getRegistrations().then(all =>"
+                       " Promise.all(all.map(registration => registration.unregister())))",
+               seconds=10)
     context.close()
 
 
@@ -61,7 +78,8 @@ def _fits(mobile) -> bool:
     return mobile.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-# Waits in the page, as the Content Security Policy forbids wait_for_function's eval.
+# Waits in the page (with a limit: within()), as the Content Security Policy forbids
+# wait_for_function's eval.
 _LOADED_WIDTH = """selector => new Promise(resolve => {
   const image = document.querySelector(selector);
   if (image.complete) { resolve(image.naturalWidth); return; }
@@ -75,8 +93,11 @@ _CONTROLLED = """() => navigator.serviceWorker.ready.then(() => navigator.servic
 
 
 def _kept_by_the_phone(mobile) -> None:
-    """Wait until the service worker controls the page (it has kept the empty form)."""
-    assert mobile.evaluate(_CONTROLLED)
+    """Wait until the service worker controls the page (it has kept the empty form) and the
+    phone has asked who is signed in (and remembered the account): going offline before
+    that leaves a phone that knows nobody, which a fresh browser showed."""
+    assert within(mobile, _CONTROLLED)
+    mobile.wait_for_selector("[data-grid-pending][data-grid-checked]", state="attached")
 
 
 def _fill_report(mobile, png) -> None:
@@ -118,7 +139,7 @@ def test_a_grid_worker_reports_from_a_phone_and_the_centre_triages_it(
     assert report.number in phone.locator("h1").inner_text()
     assert phone.locator(".alert-success").count() == 1
     phone.locator(".pd-grid-thumbs img").scroll_into_view_if_needed()  # loaded lazily
-    assert phone.evaluate(_LOADED_WIDTH, ".pd-grid-thumbs img") == 2
+    assert within(phone, _LOADED_WIDTH, ".pd-grid-thumbs img") == 2
     assert phone.locator(".pd-due").count() == 2
     assert _fits(phone)
     assert axe_violations(phone) == []
@@ -160,13 +181,15 @@ def test_a_report_typed_without_signal_is_kept_and_sent_when_signal_returns(
     _kept_by_the_phone(phone)
     # when the signal goes, the form still opens, and they type and send a report
     phone.context.set_offline(True)
-    assert phone.evaluate("fetch('/mediation/reports/').then(() => 'reached', () => 'no signal')") \
-        == "no signal"
+    assert within(phone, "() => fetch('/mediation/reports/').then(() => 'reached',"
+                         " () => 'no signal')") == "no signal"
     response = phone.reload()
     assert response.from_service_worker  # the copy the phone kept
     assert phone.locator("[data-grid-form][data-offline]").count() == 1
     # which names nobody itself: the account it reports for is the phone's memory of it
-    assert "吴网格" not in response.text()
+    kept = within(phone, "url => caches.match(url).then(copy => copy ? copy.text() : '')",
+                  "/mediation/reports/new/?offline=1")
+    assert "data-grid-form" in kept and "吴网格" not in kept
     phone.wait_for_selector("[data-grid-who]:not([hidden])")
     assert "吴网格" in phone.locator("[data-grid-who]").inner_text()
     _fill_report(phone, png)
