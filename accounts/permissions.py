@@ -487,6 +487,8 @@ def _anywhere(grant: Grant, held: dict) -> bool:
     """Whether the user may take the grant's action on some object (no object named)."""
     if isinstance(grant, AtTop):
         return any(path_is_top(path) for path in held.get(grant.role, ()))
+    if getattr(grant, "county_office", False):  # held outside the county's offices: nowhere
+        return bool(_roots(grant, held))
     return grant.role in held
 
 

@@ -4,6 +4,11 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.choices import Role
+from accounts.models import User
+from accounts.permissions import Action, can
+from accounts.services import role_grant
+
 pytestmark = pytest.mark.django_db
 
 HOMES = {
@@ -56,6 +61,18 @@ def test_the_longest_matching_entry_is_the_active_one(demo_users):
     assert [item.url for item in items if item.active] == ["/cases/intake/"]
     assert "/cases/" in [item.url for item in items]
     assert "/cases/" not in [item.url for item in nav_items(demo_users["grid"], "/")]
+
+
+def test_a_township_clerk_is_not_offered_the_county_offices_grid_reports(demo_users, unit):
+    from accounts.navigation import nav_items
+
+    # given a clerk of the township's own petition desk, beside the county office's clerk
+    township_clerk = User.objects.create_user("tclerk", password="x", name="镇接待")
+    role_grant(user=township_clerk, role=Role.CLERK, unit=unit("341122100"))
+    # then only the county office's clerk is offered the grid reports it registers (M1)
+    assert "/mediation/reports/" in [item.url for item in nav_items(demo_users["clerk"])]
+    assert "/mediation/reports/" not in [item.url for item in nav_items(township_clerk)]
+    assert not can(township_clerk, Action.GRID_REPORT_REGISTER)
 
 
 def test_pages_need_a_login(client, county):
