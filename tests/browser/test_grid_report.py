@@ -5,6 +5,7 @@ connection returns, and never under another account than the one it was typed un
 
 import contextlib
 import re
+import time
 
 import pytest
 
@@ -86,17 +87,20 @@ _LOADED_WIDTH = """selector => new Promise(resolve => {
   image.addEventListener("load", () => resolve(image.naturalWidth));
   image.addEventListener("error", () => resolve(0));
 })"""
-_CONTROLLED = """() => navigator.serviceWorker.ready.then(() => navigator.serviceWorker.controller
-  ? true
-  : new Promise(resolve => navigator.serviceWorker.addEventListener("controllerchange",
-                                                                    () => resolve(true))))"""
+# The phone keeps the form once its service worker is active (it kept the empty form while
+# installing). Whether it controls this very page does not matter, and need not happen: a
+# page whose navigation began while the worker installed may stay uncontrolled (claim() can
+# miss it), yet its reload, a navigation, is answered by the active worker all the same.
+# Waiting for control instead hung CI once, and failed two runs in ten here under load.
+_KEPT = """url => navigator.serviceWorker.ready.then(() => caches.match(url)).then(copy => !!copy)"""
+OFFLINE_FORM = "/mediation/reports/new/?offline=1"
 
 
 def _kept_by_the_phone(mobile) -> None:
-    """Wait until the service worker controls the page (it has kept the empty form) and the
-    phone has asked who is signed in (and remembered the account): going offline before
-    that leaves a phone that knows nobody, which a fresh browser showed."""
-    assert within(mobile, _CONTROLLED)
+    """Wait until the phone keeps the empty form (its service worker active) and has asked
+    who is signed in (and remembered the account): going offline before that leaves a
+    phone that knows nobody, which a fresh browser showed."""
+    assert within(mobile, _KEPT, OFFLINE_FORM)
     mobile.wait_for_selector("[data-grid-pending][data-grid-checked]", state="attached")
 
 
@@ -188,7 +192,7 @@ def test_a_report_typed_without_signal_is_kept_and_sent_when_signal_returns(
     assert phone.locator("[data-grid-form][data-offline]").count() == 1
     # which names nobody itself: the account it reports for is the phone's memory of it
     kept = within(phone, "url => caches.match(url).then(copy => copy ? copy.text() : '')",
-                  "/mediation/reports/new/?offline=1")
+                  OFFLINE_FORM)
     assert "data-grid-form" in kept and "吴网格" not in kept
     phone.wait_for_selector("[data-grid-who]:not([hidden])")
     assert "吴网格" in phone.locator("[data-grid-who]").inner_text()
@@ -290,3 +294,25 @@ def test_a_report_kept_for_one_account_is_never_sent_under_another(county_ready,
     assert report.reported_by.username == "grid" and report.photos.count() == 1
     assert phone.refused == []
 
+
+def test_a_slow_network_gets_the_servers_form_not_the_kept_one(county_ready, phone):
+    # given the grid worker has opened the form once, so the phone keeps its empty form
+    sign_in(phone, "grid")
+    phone.goto("/mediation/reports/new/")
+    _kept_by_the_phone(phone)
+    # and their name has changed since, and the network is slow: five seconds for the form
+    User.objects.filter(username="grid").update(name="吴网格二")
+    delayed = []
+
+    def slow(route):
+        delayed.append(route.request.url)
+        time.sleep(5)  # holds Playwright's dispatch, and so the answer, for as long
+        route.continue_()
+
+    phone.context.route("**/mediation/reports/new/", slow)
+    # when they open the form again
+    phone.reload()
+    # then they wait for the server's page, as it is now: no copy is given for a slow answer
+    assert delayed
+    assert phone.locator("[data-grid-form][data-offline]").count() == 0
+    assert "吴网格二" in phone.locator("nav").text_content()
