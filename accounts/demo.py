@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from .choices import Role, UnitKind
 from .models import OrgUnit, User
@@ -59,20 +59,71 @@ LOGINS = (
 )
 
 
-@transaction.atomic
-def demo_org_seed() -> OrgUnit:
-    """Build the demo county's tree; return the county."""
-    county = _unit(COUNTY[0], COUNTY[1], UnitKind.COUNTY, None)
-    for code, name in DEPARTMENTS:
-        _unit(code, name, UnitKind.DEPARTMENT, county)
+@dataclass(frozen=True)
+class _Planned:
+    code: str
+    name: str
+    kind: str
+    parent: str | None  # the parent's code
+
+
+def _demo_tree() -> list[_Planned]:
+    """The demo county's units, each after its parent."""
+    county = COUNTY[0]
+    units = [_Planned(county, COUNTY[1], UnitKind.COUNTY, None)]
+    units += [_Planned(code, name, UnitKind.DEPARTMENT, county) for code, name in DEPARTMENTS]
     for code, name, kind, villages in TOWNSHIPS:
-        township = _unit(code, name, kind, county)
+        units.append(_Planned(code, name, kind, county))
         for number, village_name in enumerate(villages, start=1):
             village_kind = UnitKind.COMMUNITY if village_name.endswith("社区") else UnitKind.VILLAGE
-            village = _unit(f"{code}{number:03d}", village_name, village_kind, township)
-            for grid in (1, 2):
-                _unit(f"{village.code}-G{grid}", f"{village_name}第{grid}网格", UnitKind.GRID, village)
-    return county
+            village = f"{code}{number:03d}"
+            units.append(_Planned(village, village_name, village_kind, code))
+            units += [_Planned(f"{village}-G{grid}", f"{village_name}第{grid}网格", UnitKind.GRID,
+                               village) for grid in (1, 2)]
+    return units
+
+
+@transaction.atomic
+def demo_org_seed() -> OrgUnit:
+    """Build the demo county's tree; return the county.
+
+    Into a database with no unit yet (every test's, and a new office's), the tree goes in one
+    INSERT; otherwise unit by unit through org_unit_create, adding what is missing. The
+    first way took 0.16 s and 519 statements for the 41 units, in nearly every test."""
+    planned = _demo_tree()
+    if OrgUnit.objects.exists():
+        made: dict[str, OrgUnit] = {}
+        for unit in planned:
+            made[unit.code] = _unit(unit.code, unit.name, unit.kind,
+                                    made[unit.parent] if unit.parent else None)
+    else:
+        _tree_bulk_create(planned)
+    return OrgUnit.objects.get(code=COUNTY[0])
+
+
+def _tree_bulk_create(planned: list[_Planned]) -> None:
+    """What treebeard's add_root/add_child would build, paths and child counts alike, in one
+    INSERT. Siblings are numbered in the database's order of their codes, as node_order_by
+    has treebeard place them (the collation decides where "341122-D00" sorts)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT code FROM unnest(%s::varchar[]) AS code ORDER BY code",
+                       [[unit.code for unit in planned]])
+        rank = {code: position for position, (code,) in enumerate(cursor.fetchall())}
+    built: dict[str, OrgUnit] = {}
+    children: dict[str | None, list[_Planned]] = {}
+    for unit in planned:
+        children.setdefault(unit.parent, []).append(unit)
+    for unit in planned:  # parents come first
+        parent = built.get(unit.parent) if unit.parent else None
+        siblings = sorted(children[unit.parent], key=lambda sibling: rank[sibling.code])
+        depth = parent.depth + 1 if parent else 1
+        node = OrgUnit(name=unit.name, kind=unit.kind, code=unit.code, depth=depth,
+                       numchild=len(children.get(unit.code, ())),
+                       path=OrgUnit._get_path(parent.path if parent else None, depth,
+                                              siblings.index(unit) + 1))
+        node.clean_parent(parent)
+        built[unit.code] = node
+    OrgUnit.objects.bulk_create(built.values())
 
 
 @transaction.atomic
