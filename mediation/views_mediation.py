@@ -66,11 +66,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = pages.mediations_filtered(user=request.user, status=data.get("status", ""),
                                  committee=data.get("committee"), kind=data.get("kind", ""))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "mediation/mediation_list.html", {
-        "page": page, "form": form, "query": query.urlencode(),
-        "day_format": display_formats()[0]})
+        "page": page, "form": form, "day_format": display_formats()[0]})
 
 
 @login_required

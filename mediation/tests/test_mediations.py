@@ -454,6 +454,21 @@ def test_a_mediator_sees_only_their_committees_cases(client, committees, mediato
     assert "mediators" in refused.value.error_dict
 
 
+def test_the_list_pages_keep_its_filters(client, committees, village_mediator):
+    # given 51 people's mediation cases, one more than a page holds
+    opened = [walk_in(committees[VILLAGE], village_mediator, name=f"王{n}") for n in range(51)]
+    client.force_login(village_mediator)
+    # when the mediator filters the list by kind, and follows its Next link
+    first = client.get(reverse("mediation:cases"), {"kind": "peoples", "page": "1"})
+    html = first.content.decode()
+    assert 'href="?kind=peoples&amp;page=2"' in html and "page=0" not in html
+    second = client.get(reverse("mediation:cases"), {"kind": "peoples", "page": "2"}).content
+    # then the second page holds the one case left, with the filter still chosen
+    listed = [case.number for case in opened if f'data-case="{case.number}"'.encode() in second]
+    assert len(listed) == 1
+    assert b'href="?kind=peoples&amp;page=1"' in second and b"page=3" not in second
+
+
 def test_a_supervisor_sees_but_may_not_act(client, committees, village_mediator, supervisor):
     case = walk_in(committees[VILLAGE], village_mediator)
     client.force_login(supervisor)

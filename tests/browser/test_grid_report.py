@@ -46,7 +46,7 @@ def phone_browser(browser):
 def phone(phone_browser, live_server):
     """A phone-sized window, recording what the Content Security Policy refuses."""
     context = phone_browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True,
-                                  has_touch=True, base_url=live_server.url)
+                                        has_touch=True, base_url=live_server.url)
     mobile = context.new_page()
     mobile.set_default_timeout(15_000)
     mobile.refused = []
