@@ -9,6 +9,7 @@ inputs and rules are ``grid_rules.py``'s, the reads ``grid_pages.py``'s.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -222,12 +223,15 @@ def centre_mediators(township: OrgUnit) -> QuerySet[User]:
     return User.objects.filter(pk__in=holders, is_active=True).order_by("pk")
 
 
-def county_clerks(report: GridReport) -> QuerySet[User]:
-    """The county's petition office: the clerks of the report's county, who register 包案."""
+def county_clerks(report: GridReport) -> list[User]:
+    """The county's petition office: the clerks of the report's county who may register its
+    包案, the county's offices' and not a township's own desk (M1; the permission module
+    says which)."""
     holders = RoleAssignment.objects.filter(
         role=Role.CLERK, unit__path__startswith=report.township.county_path,
         unit__is_active=True).values("user_id")
-    return User.objects.filter(pk__in=holders, is_active=True).order_by("pk")
+    clerks = User.objects.filter(pk__in=holders, is_active=True).order_by("pk")
+    return [clerk for clerk in clerks if can(clerk, Action.GRID_REPORT_REGISTER, report)]
 
 
 @transaction.atomic
@@ -362,7 +366,7 @@ def _event(row: GridReport, kind: str, actor: User | None, at: datetime, details
     MediationEvent.objects.create(report=row, kind=kind, actor=actor, at=at, details=details)
 
 
-def _notify(row: GridReport, *, users: QuerySet[User], message: str, at: datetime) -> None:
+def _notify(row: GridReport, *, users: Iterable[User], message: str, at: datetime) -> None:
     """Tell ``users`` in the app; a risky report also by mail (M14)."""
     url = reverse("mediation:report", args=[row.pk])
     risky = row.is_risky
@@ -370,4 +374,4 @@ def _notify(row: GridReport, *, users: QuerySet[User], message: str, at: datetim
         user_id=user_id, case_id=None, kind=NotificationKind.OTHER, message=message,
         params={"case_number": row.number}, url=url, mail=risky,
         dedupe_key=f"{message}:{row.pk}:{user_id}" if risky else None)
-        for user_id in users.values_list("pk", flat=True)], at=at)
+        for user_id in (user.pk for user in users)], at=at)

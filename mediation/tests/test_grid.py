@@ -659,11 +659,14 @@ def test_only_the_centre_triages(client, grid, passed, village_mediator, committ
 
 def test_county_baoan_becomes_a_petition_case_with_a_leader(client, passed, mediator, clerk,
                                                             leader):
-    # given the centre sends the report to county 包案
+    # given a township's own petition desk beside the county's office
+    township_clerk = User.objects.create_user("tclerk", password="x", name="镇接待")
+    role_grant(user=township_clerk, role=Role.CLERK, unit=OrgUnit.objects.get(code="341122100"))
+    # when the centre sends the report to county 包案
     report = grid_report_triage(report=passed, actor=mediator, version=passed.version,
                                 to=Triage.COUNTY, note="扬言到县里闹，需县级包案")
     assert report.status == ReportStatus.TO_COUNTY
-    # then the county's petition office is told
+    # then the county's petition office is told, and the township's desk is not (M1, M14)
     told = Notification.objects.get(message="mediation.triaged")
     assert told.user == clerk and told.params["case_number"] == report.number
     # when its clerk registers it on the page, with the leader's measures and deadline
