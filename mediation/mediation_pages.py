@@ -163,6 +163,7 @@ def mediation_page(*, user: User, mediation: MediationCase,
     case = mediation
     may_act = can(user, Action.MEDIATION_ACT, case)
     parties = list(case.parties.select_related("petitioner").order_by("side", "pk"))
+    party_rows = [_party_row(p, masked=not may_act) for p in parties]
     agreement = _agreement(case)
     panel = dispute_clocks_panel(case, now=now)
     rows = panel.rows
@@ -174,18 +175,20 @@ def mediation_page(*, user: User, mediation: MediationCase,
     windows = [row for row in rows if row.clock.kind == ClockKind.CONFIRMATION]
     return MediationPage(
         case=case, may_act=may_act,
-        parties=[_party_row(p, masked=not may_act) for p in parties],
+        parties=party_rows,
         mediators=list(case.mediators.order_by("name", "pk")),
         meetings=[(meeting, corrects.get(meeting.pk)) for meeting in meetings],
         agreement=agreement, in_effect=agreement_in_effect(agreement),
-        terms=_term_rows(agreement, parties, rows), clocks=panel,
+        terms=_term_rows(agreement, party_rows, rows), clocks=panel,
         window=windows[-1] if windows else None, trail=[_trail_row(e) for e in trail])
 
 
-def _term_rows(agreement: Agreement | None, parties, clocks) -> list[TermRow]:
+def _term_rows(agreement: Agreement | None, parties: list[PartyRow], clocks) -> list[TermRow]:
+    """The agreement's terms, each party bound named as the parties' list names them: masked
+    for those who oversee the case (M33)."""
     if agreement is None:
         return []
-    names = {party.pk: party_name(party) for party in parties}
+    names = {row.party.pk: row.name for row in parties}
     live = {row.clock.term_id: row for row in clocks
             if row.clock.term_id and row.clock.status in (ClockStatus.OPEN, ClockStatus.PAUSED)}
     checks: dict[int, list[TermCheck]] = {}

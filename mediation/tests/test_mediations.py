@@ -480,6 +480,20 @@ def test_a_supervisor_sees_but_may_not_act(client, committees, village_mediator,
     assert answer.status_code == 403
 
 
+def test_the_terms_name_the_party_bound_masked_for_those_who_oversee(client, agreed,
+                                                                      village_mediator,
+                                                                      supervisor):
+    # given the agreement binds 李四 to both terms
+    bound = '<tr data-term="1">\n        <td>1</td><td>{}</td>'
+    # then the mediator who works the case reads the name; the supervisor only the surname
+    client.force_login(village_mediator)
+    assert bound.format("李四") in client.get(reverse("mediation:case", args=[agreed.pk])
+                                            ).content.decode()
+    client.force_login(supervisor)
+    page = client.get(reverse("mediation:case", args=[agreed.pk])).content.decode()
+    assert bound.format("李*") in page and bound.format("李四") not in page
+
+
 # --- The pages: stale versions, bad input, the home page ---------------------------------------
 
 def _meeting_post(case, **values) -> dict:
