@@ -68,10 +68,13 @@ def mediations_filtered(*, user: User, status: str = "", committee: int | None =
 
 def mediation_numbers(*, user: User, year: int) -> list[dict]:
     """Per committee, the cases opened in ``year`` and where they stand now: agreements
-    (in effect), no agreement, withdrawn, performed, open (M32); one aggregate query."""
+    (in effect), no agreement, withdrawn, performed, open (M32); one aggregate query. Each
+    case counts once by its status: one reopened over a term in default is open, not also
+    an agreement, whose agreement stays in effect meanwhile (M30)."""
     in_effect = (Q(agreement__form=AgreementForm.ORAL)
                  | Q(agreement__parties_signed=True, agreement__mediator_signed=True,
                      agreement__sealed=True))
+    in_effect &= Q(status__in=(MediationStatus.AGREEMENT, MediationStatus.PERFORMED))
     start = datetime(year, 1, 1, tzinfo=OFFICE_TZ)
     rows = (scope(user, Action.MEDIATION_VIEW, MediationCase.objects.all())
             .filter(opened_at__gte=start, opened_at__lt=start.replace(year=year + 1))

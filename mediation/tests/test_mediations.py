@@ -576,6 +576,13 @@ def test_the_home_page_lists_open_cases_overdue_first(client, committees, villag
 def test_the_numbers_per_committee(client, committees, village_mediator, mediator, agreed,
                                    django_assert_num_queries):
     # given the village's agreed case, one withdrawn there, one open at the township
+    reopened = walk_in(committees[VILLAGE], village_mediator, at_=at("2026-03-02"))
+    meet(reopened, village_mediator)
+    agree(reopened, village_mediator)
+    reopened.refresh_from_db()
+    first = reopened.agreement.terms.get(position=1)
+    check(reopened, first, village_mediator, "2026-03-21", Performance.NOT_PERFORMED,
+          note="未赔偿", after_default=AfterDefault.MEDIATE_AGAIN)  # and one mediated again
     withdrawn = walk_in(committees[VILLAGE], village_mediator, at_=at("2026-05-02"))
     mediation_conclude(mediation=withdrawn, outcome=MediationStatus.WITHDRAWN, note="申请人撤回",
                        actor=village_mediator, version=withdrawn.version, at=at("2026-05-03"))
@@ -588,7 +595,7 @@ def test_the_numbers_per_committee(client, committees, village_mediator, mediato
     # then per committee: opened, agreements, withdrawn, open
     village = by_code[committees[VILLAGE].code]
     assert (village["opened"], village["agreements"], village["withdrawn"],
-            village["still_open"]) == (2, 1, 1, 0)
+            village["still_open"]) == (3, 1, 1, 1)  # the reopened one counted once, as open
     assert by_code[committees[TOWNSHIP].code]["opened"] == 1
     client.force_login(mediator)
     page = client.get(reverse("mediation:numbers") + "?year=2026")
