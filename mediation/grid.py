@@ -165,13 +165,23 @@ def _fields(report: ReportInput) -> dict:
 def _people_found(parties: tuple[PartyInput, ...]) -> list[Petitioner | None]:
     """Each person named is one petitioner row, found again by ID number or by phone and
     name (issue 11), or added; what a grid worker types never changes a row on file, and an
-    ID number on file under another name is refused at its party (M18)."""
-    found, problems = [], []
+    ID number on file under another name is refused at its party (M18). One person named
+    twice is refused at the second: neither a mediation nor a petition case takes a party
+    twice, and no page edits a report's parties, so the report would be stuck (M18)."""
+    found, problems, named = [], [], set()
     for index, party in enumerate(parties):
         try:
-            found.append(_person(party) if party.name.strip() else None)
+            person = _person(party) if party.name.strip() else None
         except ValidationError as problem:
             problems.append(ValidationError(problem.messages[0], code=f"party_id:{index}"))
+            continue
+        if person is not None and person.pk in named:
+            problems.append(ValidationError(
+                _("This person is already named above (the same ID number, or the same name "
+                  "and phone): name each person once."), code=f"party_name:{index}"))
+        elif person is not None:
+            named.add(person.pk)
+        found.append(person)
     if problems:
         raise ValidationError(problems)
     return found
@@ -195,15 +205,16 @@ def _person(party: PartyInput) -> Petitioner:
             defaults={"id_number": id_number, "name": name, "phone": phone})
     if person is None:
         return Petitioner.objects.create(name=name, id_type=IdType.RESIDENT_ID, phone=phone)
-    if _spelled(person.name) != _spelled(name):
+    if not same_name(person.name, name):
         raise ValidationError(_("This ID number is on file under another name. Check the name "
                                 "and the number against the ID card, or leave the ID number "
                                 "empty."), code="id_name")
     return person
 
 
-def _spelled(name: str) -> str:
-    return "".join(name.split())
+def same_name(on_file: str, typed: str) -> bool:
+    """Whether a name typed is the name on file, spaces aside (M18)."""
+    return "".join(on_file.split()) == "".join(typed.split())
 
 
 def _photos_add(row: GridReport, photos: tuple[UploadedFile, ...], *, at: datetime) -> None:

@@ -33,6 +33,7 @@ from cases.services.registration import petitioner_find_or_create, sequence_next
 from cases.services.undertakings import office_today
 
 from .clocks import dispute_clock_cancel, dispute_clock_meet, dispute_clock_start
+from .grid import same_name
 from .models import (
     Agreement,
     AgreementForm,
@@ -353,6 +354,13 @@ class PartyTyped:
             return {"side": self.side}  # refused by ``_parties_checked``
         person = petitioner_find_or_create(name=self.name, id_type=self.id_type,
                                            id_number=self.id_number, phone=self.phone)
+        if not same_name(person.name, self.name):  # found by the ID number alone
+            # Refused, as on the grid (M18): else a number typed with any name would show
+            # the name and phone on file; what the lookup filled in is undone with the step.
+            raise ValidationError(
+                _("The ID number typed for %(name)s is on file under another name. Check the "
+                  "name and the number against the ID card.") % {"name": self.name.strip()},
+                code="id_name")
         return {"side": self.side, "petitioner": person}
 
 

@@ -115,9 +115,11 @@ def _submit(request: HttpRequest, form: ReportForm, parties: PartyFormSet) -> Su
     except ValidationError as refusal:
         for problem in refusal.error_list:
             code = problem.code or ""
-            if code.startswith("party_id:"):
-                row = entered[int(code.split(":")[1])][0]
-                parties.forms[row].add_error("id_number", problem)
+            if code.startswith(("party_id:", "party_name:")):
+                field, index = code.split(":")
+                row = entered[int(index)][0]
+                parties.forms[row].add_error("id_number" if field == "party_id" else "name",
+                                             problem)
             else:
                 form.add_error(FIELD_OF_CODE.get(code), problem)
         return None

@@ -243,6 +243,27 @@ def test_the_form_keeps_what_was_typed_when_an_id_number_is_someone_elses(client
     assert GridReport.objects.count() == 1
 
 
+def test_one_person_named_twice_is_refused_at_the_second(client, grid, grid_unit):
+    # given the grid worker on the form in English
+    client.force_login(in_english(grid))
+    # when they name 王五 twice by name and phone, and 李四 again by ID number
+    response = client.post(reverse("mediation:report_new"), form_data(**{
+        "parties-TOTAL_FORMS": "4",
+        "parties-1-organisation": "", "parties-1-name": "王五", "parties-1-phone": "13911110000",
+        "parties-2-side": Side.RESPONDENT, "parties-2-name": "王五",
+        "parties-2-phone": "13911110000",
+        "parties-3-side": Side.RESPONDENT, "parties-3-name": "李四",
+        "parties-3-id_number": valid_resident_id(7)}))
+    # then the page says so at each second naming, keeping what was typed
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("This person is already named above") == 4  # summary and field, twice
+    assert 'href="#id_parties-2-name"' in page and 'href="#id_parties-3-name"' in page
+    assert 'href="#id_parties-1-name"' not in page and "13911110000" in page
+    # and nothing is recorded, nobody added: no report would be stuck with a party twice
+    assert not GridReport.objects.exists() and not Petitioner.objects.exists()
+
+
 def test_a_report_sent_again_with_its_key_is_the_same_report(grid, grid_unit, mediator):
     # given a report the server saved, whose answer the phone never got
     sent = report_input(grid_unit, photos=(photo(),))

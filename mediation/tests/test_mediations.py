@@ -19,7 +19,13 @@ from cases.choices import EventKind as CaseEventKind
 from cases.deadlines.clocks import OFFICE_TZ
 from cases.models import CaseEvent
 from cases.services.undertakings import office_today
-from cases.tests.factories import CaseFactory, CasePetitionerFactory, PetitionerFactory, demo_unit
+from cases.tests.factories import (
+    CaseFactory,
+    CasePetitionerFactory,
+    PetitionerFactory,
+    demo_unit,
+    valid_resident_id,
+)
 from mediation.agreements import (
     AgreementInput,
     CheckInput,
@@ -558,6 +564,32 @@ def test_a_walk_in_case_is_opened_from_the_form(client, committees, village_medi
                                                                        args=[case.pk])
     assert {(p.side, p.organisation or p.petitioner.name) for p in case.parties.all()} == {
         ("applicant", "钱七"), ("respondent", "清河食品厂")}
+
+
+def test_an_id_number_on_file_under_another_name_is_refused_at_the_desk(
+        client, committees, village_mediator, people):
+    # given 李四 on file with his ID number and phone, and the mediator working in English
+    people["li"].id_number = valid_resident_id(9)
+    people["li"].phone = "13700009999"
+    people["li"].save()
+    village_mediator.language = "en"
+    village_mediator.save(update_fields=["language"])
+    client.force_login(village_mediator)
+    # when a walk-in is typed with his ID number under another name
+    answer = client.post(reverse("mediation:case_new"), {
+        "committee": committees[VILLAGE].pk, "kind": "peoples", "dispute_kind": "labour",
+        "summary": "拖欠工资", "mediators": [village_mediator.pk],
+        "applicant-name": "钱七", "applicant-id_type": "resident_id",
+        "applicant-id_number": valid_resident_id(9), "applicant-phone": "13900002222",
+        "respondent-organisation": "清河食品厂"})
+    # then it is refused, saying so, and shows nothing of 李四, whose record is as it was
+    page = answer.content.decode()
+    assert answer.status_code == 200
+    assert "The ID number typed for 钱七 is on file under another name." in page
+    assert "李四" not in page and "13700009999" not in page and "钱七" in page
+    assert not MediationCase.objects.filter(summary="拖欠工资").exists()
+    people["li"].refresh_from_db()
+    assert people["li"].phone == "13700009999" and people["li"].name == "李四"
 
 
 def test_the_home_page_lists_open_cases_overdue_first(client, committees, village_mediator):
