@@ -325,7 +325,8 @@ def grid_report_register(*, report: GridReport, actor: User, version: int,
 
 def _intake(row: GridReport, registration: Registration) -> CaseIntake:
     """The petition as the report tells it (M16-M17): its people (applicants first, the
-    first of them the main petitioner), the grid's village as the place, its risk flags."""
+    first of them the main petitioner: the report's own rows, not looked up again), the
+    grid's village as the place, its risk flags."""
     people = [party for party in row.parties.select_related("petitioner")
               .order_by(models.Case(models.When(side=Side.APPLICANT, then=0), default=1), "pk")
               if party.petitioner_id]
@@ -337,7 +338,7 @@ def _intake(row: GridReport, registration: Registration) -> CaseIntake:
     petitioners = [PetitionerInput(
         name=person.name, id_type=person.id_type, id_number=person.id_number,
         phone=person.phone, address=person.address or row.place,
-        address_unit=person.address_unit or village, is_main=index == 0)
+        address_unit=person.address_unit or village, is_main=index == 0, on_file=person)
         for index, person in enumerate(party.petitioner for party in people)]
     return CaseIntake(
         channel=Channel.VISIT, received_at=row.triaged_at or row.received_at,

@@ -46,6 +46,10 @@ class PetitionerInput:
     is_anonymous: bool = False
     is_main: bool = False
     is_representative: bool = False
+    # The person's row when another part already knows it (a grid report's party): linked
+    # as it is, its blanks filled, never looked up again by what is typed here, which for a
+    # person named without an ID number or phone would add a second row of them.
+    on_file: Petitioner | None = None
 
     def identity(self) -> dict:
         """The keyword arguments of :func:`petitioner_find_or_create`."""
@@ -317,7 +321,13 @@ def _link_petitioners(*, case: Case, petitioners: list[PetitionerInput]) -> None
     """Add each person once; the same person entered twice is refused."""
     seen: set[int] = set()
     for person in petitioners:
-        row = petitioner_find_or_create(**person.identity())
+        if person.on_file is not None:
+            row = person.on_file
+            identity = person.identity()
+            _fill_blanks(row, {key: identity[key] for key in (
+                "phone", "sex", "ethnicity", "address", "address_unit", "is_anonymous")})
+        else:
+            row = petitioner_find_or_create(**person.identity())
         if row.pk in seen:
             raise ValidationError(
                 _("%(name)s is entered twice; enter each person once."),

@@ -753,6 +753,30 @@ def test_a_report_naming_no_person_is_not_sent_to_county_baoan(client, grid, gri
     assert report.status == ReportStatus.TO_TOWNSHIP
 
 
+def test_county_baoan_links_the_reports_own_people(grid, grid_unit, mediator, clerk, leader):
+    # given a report naming 孙八 by name alone, and 张三 by ID number, sent to county 包案
+    report = grid_report_submit(actor=grid, report=report_input(grid_unit, parties=(
+        PartyInput(side=Side.APPLICANT, name="孙八"), person(1, side=Side.RESPONDENT)))).report
+    report = grid_report_triage(report=report, actor=mediator, version=report.version,
+                                to=Triage.COUNTY)
+    on_report = set(report.parties.values_list("petitioner_id", flat=True))
+    people = Petitioner.objects.count()
+    # when the county's clerk registers it
+    case = grid_report_register(report=report, actor=clerk, version=report.version,
+                                registration=Registration(
+                                    office=OrgUnit.objects.get(code="341122-D00"),
+                                    category=CategoryFactory(), purpose=Purpose.REMEDY,
+                                    demands="要求处理", leader=leader, measures="约谈",
+                                    deadline=timezone.localdate() + timedelta(days=5)))
+    # then the case's petitioners are the report's own rows: nobody is added a second time
+    case_people = set(CasePetitioner.objects.filter(case=case)
+                      .values_list("petitioner_id", flat=True))
+    assert case_people == on_report and Petitioner.objects.count() == people
+    # and the name-only main petitioner gets the report's place as address (M16)
+    main = CasePetitioner.objects.get(case=case, is_main=True).petitioner
+    assert main.name == "孙八" and main.address == "东关社区3组李家门前"
+
+
 def test_only_the_county_petition_office_registers(passed, mediator, leader):
     report = grid_report_triage(report=passed, actor=mediator, version=passed.version,
                                 to=Triage.COUNTY)
