@@ -147,10 +147,16 @@ def round_opened_at(round_: SweepRound) -> datetime:
 def sweep_candidates(*, round_: SweepRound, unit: OrgUnit,
                      now: datetime | None = None) -> QuerySet[GridReport]:
     """The grid reports a return may file: of the unit or below, received since the round
-    opened, not filed in a return yet (M52)."""
+    opened and before the county's next round of its kind opened, not filed in a return yet
+    (M52): a late return to an old round does not take the next round's reports."""
     rows = GridReport.objects.filter(grid__path__startswith=unit.path,
                                      received_at__gte=round_opened_at(round_),
                                      sweep_return__isnull=True)
+    following = (SweepRound.objects.filter(county_id=round_.county_id, kind=round_.kind,
+                                           opens_on__gt=round_.opens_on)
+                 .order_by("opens_on").first())
+    if following is not None:
+        rows = rows.filter(received_at__lt=round_opened_at(following))
     if now is not None:
         rows = rows.filter(received_at__lte=now)
     return rows.order_by("received_at", "pk")

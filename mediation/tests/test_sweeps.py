@@ -41,6 +41,7 @@ from mediation.sweeps import (
     MAX_NOTE,
     ReturnInput,
     early_warnings,
+    sweep_candidates,
     sweep_overview,
     sweep_return_file,
     sweep_rounds_current,
@@ -227,6 +228,22 @@ def test_a_zero_report_is_refused_while_the_unit_has_reports_of_the_round(march,
     with pytest.raises(ValidationError) as refused:
         file(march, unit, G1, grid, zero=False)
     assert refused.value.code == "no_reports"
+
+
+def test_a_late_return_to_an_old_round_does_not_take_the_next_rounds_reports(march, unit, grid):
+    # given G1's March report, April's round opened, and a dispute G1 reported on 4-02
+    in_march = reported(unit, G1, when=at("2026-03-02"))
+    [april] = sweep_rounds_open(now=at("2026-04-01", 1))
+    in_april = reported(unit, G1, when=at("2026-04-02"))
+    # then March's late return may file only March's report
+    assert list(sweep_candidates(round_=march, unit=unit(G1), now=at("2026-04-08"))) == [
+        in_march]
+    with pytest.raises(ValidationError) as refused:
+        file(march, unit, G1, grid, when="2026-04-08", zero=False, reports=(in_april.pk,))
+    assert refused.value.code == "stale"
+    # and April's round has its own report, so no zero report there
+    assert list(sweep_candidates(round_=april, unit=unit(G1), now=at("2026-04-08"))) == [
+        in_april]
 
 
 def test_a_report_filed_by_the_village_cannot_be_filed_again_by_its_grid(
