@@ -282,6 +282,13 @@ def mediation_open(*, committee: Committee, kind: str, dispute_kind: str, summar
 
 
 @transaction.atomic
+def committees_for_case(case: Case) -> QuerySet[Committee]:
+    """The committees a petition case may be sent to: any active one of its county (M27)."""
+    county = case.registered_unit.county_path
+    return (Committee.objects.filter(is_active=True, unit__path__startswith=county)
+            .select_related("unit").order_by("code"))
+
+
 def mediation_from_case(*, case: Case, committee: Committee, kind: str, actor: User,
                         at: datetime | None = None,
                         dispute_kind: str = DisputeKind.OTHER) -> MediationCase:
@@ -301,6 +308,10 @@ def mediation_from_case(*, case: Case, committee: Committee, kind: str, actor: U
     if locked.mediations.filter(status=MediationStatus.OPEN).exists():
         raise ValidationError(_("Case %(number)s is already in mediation.")
                               % {"number": locked.number}, code="in_mediation")
+    if not committees_for_case(locked).filter(pk=committee.pk).exists():
+        raise ValidationError({"committee": _(
+            "%(committee)s is not an active committee of the case's county; choose another "
+            "committee.") % {"committee": committee.name}})
     accused = locked.complained_unit
     if accused is not None and path_contains(accused.path, committee.unit.path):
         # Its mediators would see the petitioners: never the unit complained about (R22

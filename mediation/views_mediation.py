@@ -147,9 +147,7 @@ def send(request: HttpRequest, number: str) -> HttpResponse:
     if not can(request.user, Action.CASE_SEND_TO_MEDIATION, case):
         return refused(request, _("Only the unit handling the case, or the office that "
                                   "registered it, sends it to mediation."))
-    county = case.registered_unit.path[:case.registered_unit.steplen]
-    committees = list(Committee.objects.filter(is_active=True, unit__path__startswith=county)
-                      .order_by("code"))
+    committees = list(m.committees_for_case(case))
     form = f.SendForm(request.POST or None, committees=committees)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

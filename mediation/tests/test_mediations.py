@@ -402,6 +402,25 @@ def test_a_closed_petition_case_is_not_sent(handler, committees, people):
     assert refused.value.code == "case_status"
 
 
+def test_a_case_is_sent_only_to_a_committee_of_its_county(handler, committees, people):
+    # given a case the township handles, and a committee of the neighbouring county
+    from accounts.choices import UnitKind
+    from accounts.services import org_unit_create
+    from mediation.models import Committee, CommitteeKind
+
+    case = CaseFactory(lead_unit=demo_unit(TOWNSHIP), status=CaseStatus.IN_HANDLING)
+    neighbour = org_unit_create(name="邻县", kind=UnitKind.COUNTY, code="341123", parent=None)
+    town = org_unit_create(name="邻镇", kind=UnitKind.TOWNSHIP, code="341123100",
+                           parent=neighbour)
+    elsewhere = Committee.objects.create(name="邻镇人民调解委员会", kind=CommitteeKind.TOWNSHIP,
+                                         unit=town, code="341123100-TJ")
+    # when the handler sends the case there, then the service itself refuses, at the committee
+    with pytest.raises(ValidationError) as refused:
+        mediation_from_case(case=case, committee=elsewhere, kind="peoples", actor=handler)
+    assert "committee" in refused.value.error_dict
+    assert not case.mediations.exists()
+
+
 def test_a_case_is_not_sent_to_the_committee_of_the_unit_it_complains_about(
         handler, committees, people):
     # given a case handled by 城关镇 that complains about 城关镇's 东关社区
