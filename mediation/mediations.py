@@ -281,7 +281,6 @@ def mediation_open(*, committee: Committee, kind: str, dispute_kind: str, summar
     return case
 
 
-@transaction.atomic
 def committees_for_case(case: Case) -> QuerySet[Committee]:
     """The committees a petition case may be sent to: any active one of its county (M27)."""
     county = case.registered_unit.county_path
@@ -289,6 +288,7 @@ def committees_for_case(case: Case) -> QuerySet[Committee]:
             .select_related("unit").order_by("code"))
 
 
+@transaction.atomic
 def mediation_from_case(*, case: Case, committee: Committee, kind: str, actor: User,
                         at: datetime | None = None,
                         dispute_kind: str = DisputeKind.OTHER) -> MediationCase:

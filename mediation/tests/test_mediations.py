@@ -394,6 +394,25 @@ def test_a_petition_case_sent_to_mediation_is_told_its_outcome(client, handler, 
     assert 'data-mediation-status="agreement"' in panel
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_send_page_works_outside_a_test_transaction(client, handler, committees, people):
+    # given the clock rules (a transactional test empties them) and a case in handling
+    from cases.deadlines.rules import rules_seed
+    from cases.models import DeadlineRule
+
+    rules_seed(DeadlineRule)
+    case = CaseFactory(lead_unit=demo_unit(TOWNSHIP), status=CaseStatus.IN_HANDLING)
+    CasePetitionerFactory(case=case, petitioner=people["zhang"])
+    client.force_login(handler)
+    # when the handler sends it, each request in its own transaction as in production
+    answer = client.post(reverse("mediation:send", args=[case.number]), {
+        "committee": committees[TOWNSHIP].pk, "kind": MediationKind.PEOPLES,
+        "dispute_kind": DisputeKind.COMPENSATION})
+    # then it is sent: the service takes its own transaction for its row locks
+    assert answer.status_code == 302
+    assert MediationCase.objects.filter(petition_case=case).exists()
+
+
 def test_a_closed_petition_case_is_not_sent(handler, committees, people):
     case = CaseFactory(lead_unit=demo_unit(TOWNSHIP), status=CaseStatus.CLOSED)
     with pytest.raises(ValidationError) as refused:
