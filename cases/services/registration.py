@@ -147,10 +147,16 @@ def _found_by_phone(*, name: str, phone: str) -> Petitioner | None:
             .order_by("pk").first())
 
 
+# What a later intake may add to a person on file: their contact and profile, never who
+# they are (the name, the ID number), and never over what an earlier visit recorded.
+_FILLABLE = ("phone", "sex", "ethnicity", "address", "address_unit", "is_anonymous")
+
+
 def _fill_blanks(person: Petitioner, values: dict) -> None:
-    """Add what was missing on file; never overwrite what an earlier visit recorded."""
-    changed = [key for key, value in values.items()
-               if value not in ("", None, False) and getattr(person, key) in ("", None)]
+    """Add what was missing on file (of ``values``, the _FILLABLE ones); never overwrite what
+    an earlier visit recorded."""
+    changed = [key for key, value in values.items() if key in _FILLABLE
+               and value not in ("", None, False) and getattr(person, key) in ("", None)]
     for key in changed:
         setattr(person, key, values[key])
     if changed:
@@ -323,9 +329,7 @@ def _link_petitioners(*, case: Case, petitioners: list[PetitionerInput]) -> None
     for person in petitioners:
         if person.on_file is not None:
             row = person.on_file
-            identity = person.identity()
-            _fill_blanks(row, {key: identity[key] for key in (
-                "phone", "sex", "ethnicity", "address", "address_unit", "is_anonymous")})
+            _fill_blanks(row, person.identity())
         else:
             row = petitioner_find_or_create(**person.identity())
         if row.pk in seen:
